@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * `ringcast` / `npm start`: parse flags, start the broker, print one line per listener, and shut
+ * down cleanly on SIGINT/SIGTERM (listeners closed, workers stopped, exit 0).
+ */
+import { Broker } from './broker.js';
+import { ConfigError, helpText, parseArgs, VERSION } from './config.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`ringcast: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed === 'help') {
+    console.log(helpText());
+    return;
+  }
+  const config = parsed;
+  const broker = new Broker(config);
+  broker.router.onFatal = (err) => {
+    console.error(`ringcast: FATAL ${err.message}`);
+    process.exit(70);
+  };
+  let addr;
+  try {
+    addr = await broker.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    console.error(`ringcast: cannot listen on ${config.bind}:${config.port}: ${why}`);
+    await broker.stop();
+    process.exit(1);
+  }
+  console.log(`ringcast ${VERSION}: ${config.workers} partition worker${config.workers === 1 ? '' : 's'}`);
+  console.log(`ringcast: RESP listening on ${addr.host}:${addr.port}`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`ringcast: ${signal} received, shutting down`);
+    broker.stop().then(
+      () => {
+        console.log('ringcast: stopped');
+        process.exit(0);
+      },
+      (err) => {
+        console.error(`ringcast: error while stopping: ${err}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('ringcast: FATAL', err);
+  process.exit(70);
+});

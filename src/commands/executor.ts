@@ -1,0 +1,101 @@
+/**
+ * Runs one parsed command for a client, with Redis's checks in Redis's order (processCommand):
+ * unknown command, unknown subcommand, arity, then the RESP2 pub/sub context. Then the handler,
+ * then the MONITOR feed (after execution, as Redis does). Main thread.
+ *
+ * Every reply, including a rejection, is written inside the router's command bracket so that it
+ * is ordered behind any partition answer still pending (see src/routing/router.ts).
+ */
+import type { RespParser } from '../protocol/resp-parser.js';
+import { addError } from '../protocol/reply.js';
+import type { Client } from '../transport/client.js';
+import { CommandContext, type BrokerServices } from './context.js';
+import type { CommandSpec, CommandTable } from './table.js';
+import { monitorLine } from './monitor-format.js';
+
+export class Executor {
+  private readonly ctx: CommandContext;
+
+  constructor(
+    private readonly broker: BrokerServices,
+    readonly table: CommandTable,
+  ) {
+    this.ctx = new CommandContext(broker);
+  }
+
+  /** Executes the command the parser just returned. */
+  execute(client: Client, parser: RespParser): void {
+    if (parser.argc === 0) return;
+    const ctx = this.ctx;
+    ctx.client = client;
+    ctx.buf = parser.buf;
+    ctx.argc = parser.argc;
+    ctx.argStart = parser.argStart;
+    ctx.argEnd = parser.argEnd;
+    const startMicros = this.broker.monitors.size > 0 ? nowMicros() : 0;
+    const router = this.broker.router;
+    router.beginCommand(client);
+    const spec = this.resolve(ctx);
+    if (spec !== null) {
+      ctx.fullName = spec.fullName!;
+      client.lastCommand = spec.fullName!;
+      spec.handler!(ctx);
+      this.broker.clients.stats.totalCommandsProcessed++;
+    }
+    router.endCommand(client);
+    client.lastInteractionMs = Date.now();
+    if (spec !== null && this.broker.monitors.size > 0 && !spec.skipMonitor && !spec.parent?.skipMonitor) this.feedMonitors(ctx, startMicros);
+  }
+
+  /** Finds the spec and applies Redis's pre-execution checks; writes the error and returns null on failure. */
+  private resolve(ctx: CommandContext): CommandSpec | null {
+    const { buf, argStart, argEnd, argc, client } = ctx;
+    let spec = this.table.lookup(buf, argStart[0], argEnd[0]);
+    if (spec === undefined) {
+      addError(client, unknownCommandText(ctx), 'latin1');
+      return null;
+    }
+    if (spec.subcommands && argc >= 2) {
+      const sub = this.table.lookupSub(spec, buf, argStart[1], argEnd[1]);
+      if (sub === undefined) {
+        const name = buf.toString('latin1', argStart[1], Math.min(argEnd[1], argStart[1] + 128));
+        addError(client, `ERR unknown subcommand '${name}'. Try ${spec.name.toUpperCase()} HELP.`, 'latin1');
+        return null;
+      }
+      spec = sub;
+    }
+    if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) {
+      addError(client, `ERR wrong number of arguments for '${spec.fullName}' command`);
+      return null;
+    }
+    if (client.resp === 2 && client.inPubSub && !spec.pubsubContext) {
+      addError(client, `ERR Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return null;
+    }
+    return spec;
+  }
+
+  private feedMonitors(ctx: CommandContext, startMicros: number): void {
+    const line = monitorLine(ctx, startMicros);
+    for (const m of this.broker.monitors) {
+      if (!m.closed) this.broker.router.emitTo(m, line);
+    }
+  }
+}
+
+/** Redis: "unknown command '%.128s', with args beginning with: " + "'%.*s' " per arg up to 128 bytes. */
+function unknownCommandText(ctx: CommandContext): string {
+  const { buf, argStart, argEnd, argc } = ctx;
+  const name = buf.toString('latin1', argStart[0], Math.min(argEnd[0], argStart[0] + 128));
+  let args = '';
+  for (let i = 1; i < argc && args.length < 128; i++) {
+    const room = 128 - args.length;
+    args += `'${buf.toString('latin1', argStart[i], Math.min(argEnd[i], argStart[i] + room))}' `;
+  }
+  return `ERR unknown command '${name}', with args beginning with: ${args}`;
+}
+
+/** Wall-clock microseconds, for MONITOR timestamps. */
+function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}

@@ -1,0 +1,208 @@
+/**
+ * Start-up flags and the run-time settings behind CONFIG GET / CONFIG SET.
+ *
+ * Every setting has one definition here: its Redis name (what CONFIG GET shows), its command-line
+ * flag, its default, and how a value is parsed and formatted. Bad values at start-up throw a
+ * ConfigError naming the option and the value (STYLE example 9); bad values at run time become
+ * Redis's CONFIG SET error.
+ */
+import { availableParallelism } from 'node:os';
+
+export const VERSION = '0.1.0';
+/** The Redis version we answer as: clients switch features on it. */
+export const REDIS_COMPAT_VERSION = '7.2.4';
+
+export class ConfigError extends Error {}
+
+export interface Config {
+  port: number;
+  bind: string;
+  /** Partition worker threads; resolved from `auto` at parse time. */
+  workers: number;
+  /** proto-max-bulk-len: largest bulk string a client may send. */
+  maxBulkBytes: number;
+  /** client-query-buffer-limit: unparsed input a client may have buffered before it is closed. */
+  maxQueryBufferBytes: number;
+  /** client-output-buffer-limit pubsub <hard> <soft> <seconds>. */
+  pubsubHardLimitBytes: number;
+  pubsubSoftLimitBytes: number;
+  pubsubSoftLimitSeconds: number;
+  maxClients: number;
+}
+
+export function defaultConfig(): Config {
+  return {
+    port: 6379,
+    bind: '127.0.0.1',
+    workers: autoWorkerCount(),
+    maxBulkBytes: 512 * 1024 * 1024,
+    maxQueryBufferBytes: 1024 * 1024 * 1024,
+    pubsubHardLimitBytes: 32 * 1024 * 1024,
+    pubsubSoftLimitBytes: 8 * 1024 * 1024,
+    pubsubSoftLimitSeconds: 60,
+    maxClients: 10000,
+  };
+}
+
+/**
+ * One partition worker per core beyond the one the main thread needs, at least one and at most 8:
+ * on our 2-core machines this is 1 (node-budget.md: "Use 1-2 partition workers"; nothing may spin).
+ */
+export function autoWorkerCount(): number {
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
+}
+
+/** Parses "512mb", "1gb", "100", "64k" the way Redis's memtoull does. Returns NaN when invalid. */
+export function parseMemory(text: string): number {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(text.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  switch ((m[2] ?? 'b').toLowerCase()) {
+    case 'k': return n * 1000;
+    case 'kb': return n * 1024;
+    case 'm': return n * 1000 * 1000;
+    case 'mb': return n * 1024 * 1024;
+    case 'g': return n * 1000 * 1000 * 1000;
+    case 'gb': return n * 1024 * 1024 * 1024;
+    default: return n;
+  }
+}
+
+function parseInteger(text: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(text)) return NaN;
+  const n = Number(text);
+  return n < min || n > max ? NaN : n;
+}
+
+interface Setting {
+  /** The Redis name, as CONFIG GET shows it. */
+  name: string;
+  /** Command-line flag (without --), when it can be set at start-up. */
+  flag?: string;
+  help: string;
+  get(c: Config): string;
+  /** Applies the value; returns an error text when invalid. Absent: immutable at run time. */
+  set?(c: Config, value: string): string | null;
+  /** True when CONFIG SET may change it while running. */
+  mutable: boolean;
+}
+
+const memorySetting = (name: string, key: 'maxBulkBytes' | 'maxQueryBufferBytes', minBytes: number, help: string): Setting => ({
+  name, flag: name, help, mutable: true,
+  get: (c) => String(c[key]),
+  set: (c, v) => {
+    const n = parseMemory(v);
+    if (!Number.isFinite(n)) return `argument must be a memory value`;
+    if (n < minBytes) return `argument must be between ${minBytes} and 9223372036854775807 inclusive`;
+    c[key] = n;
+    return null;
+  },
+});
+
+/**
+ * The settings that exist. Anything else CONFIG GET returns nothing for, and CONFIG SET rejects
+ * with Redis's "Unknown option" error. Constant settings are listed because clients and test
+ * harnesses ask for them (e.g. `CONFIG GET save`).
+ */
+export const SETTINGS: Setting[] = [
+  { name: 'port', flag: 'port', help: 'TCP port for RESP clients (0 picks a free one)', mutable: false,
+    get: (c) => String(c.port),
+    set: (c, v) => { const n = parseInteger(v, 0, 65535); if (Number.isNaN(n)) return 'argument must be between 0 and 65535 inclusive'; c.port = n; return null; } },
+  { name: 'bind', flag: 'bind', help: 'address to listen on', mutable: false,
+    get: (c) => c.bind,
+    set: (c, v) => { if (!v) return 'argument must be an address'; c.bind = v; return null; } },
+  { name: 'workers', flag: 'workers', help: 'partition worker threads: auto or a number 1..64', mutable: false,
+    get: (c) => String(c.workers),
+    set: (c, v) => {
+      if (v === 'auto') { c.workers = autoWorkerCount(); return null; }
+      const n = parseInteger(v, 1, 64);
+      if (Number.isNaN(n)) return 'argument must be auto or between 1 and 64 inclusive';
+      c.workers = n; return null;
+    } },
+  memorySetting('proto-max-bulk-len', 'maxBulkBytes', 1024 * 1024, 'largest bulk string a client may send'),
+  memorySetting('client-query-buffer-limit', 'maxQueryBufferBytes', 1024 * 1024, 'unparsed input per client before it is closed'),
+  { name: 'client-output-buffer-limit', flag: 'client-output-buffer-limit', mutable: true,
+    help: 'pubsub <hard> <soft> <seconds>: slow subscriber limits',
+    get: (c) => `normal 0 0 0 slave 268435456 67108864 60 pubsub ${c.pubsubHardLimitBytes} ${c.pubsubSoftLimitBytes} ${c.pubsubSoftLimitSeconds}`,
+    set: (c, v) => parseOutputLimits(c, v) },
+  { name: 'maxclients', flag: 'maxclients', help: 'most clients connected at once', mutable: true,
+    get: (c) => String(c.maxClients),
+    set: (c, v) => { const n = parseInteger(v, 1, 2 ** 31 - 1); if (Number.isNaN(n)) return 'argument must be between 1 and 4294967295 inclusive'; c.maxClients = n; return null; } },
+  constant('timeout', '0'),
+  constant('save', ''),
+  constant('appendonly', 'no'),
+  constant('databases', '16'),
+  constant('notify-keyspace-events', ''),
+  constant('maxmemory', '0'),
+  constant('maxmemory-policy', 'noeviction'),
+  constant('cluster-enabled', 'no'),
+];
+
+function constant(name: string, value: string): Setting {
+  return { name, help: '', mutable: false, get: () => value };
+}
+
+/** Parses Redis's `client-output-buffer-limit` value; only the pubsub class is enforced. */
+function parseOutputLimits(c: Config, value: string): string | null {
+  const words = value.trim().split(/\s+/);
+  if (words.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
+  for (let i = 0; i < words.length; i += 4) {
+    const cls = words[i].toLowerCase();
+    if (cls !== 'normal' && cls !== 'slave' && cls !== 'replica' && cls !== 'pubsub') return 'Invalid client class specified in buffer limit configuration.';
+    const hard = parseMemory(words[i + 1]);
+    const soft = parseMemory(words[i + 2]);
+    const secs = parseInteger(words[i + 3], 0, 2 ** 31 - 1);
+    if (!Number.isFinite(hard) || !Number.isFinite(soft) || Number.isNaN(secs)) return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
+    if (cls === 'pubsub') {
+      c.pubsubHardLimitBytes = hard;
+      c.pubsubSoftLimitBytes = soft;
+      c.pubsubSoftLimitSeconds = secs;
+    }
+  }
+  return null;
+}
+
+export function findSetting(name: string): Setting | undefined {
+  const lower = name.toLowerCase();
+  return SETTINGS.find((s) => s.name === lower);
+}
+
+export function helpText(): string {
+  const d = defaultConfig();
+  const lines = [
+    `ringcast ${VERSION}: a worker-threaded pub/sub broker that speaks Redis`,
+    '',
+    'Usage: ringcast [--flag value]...',
+    '',
+  ];
+  for (const s of SETTINGS) {
+    if (!s.flag) continue;
+    const def = s.name === 'workers' ? `auto (${d.workers} here)` : s.get(d);
+    lines.push(`  --${s.flag.padEnd(28)} ${s.help} [default: ${def}]`);
+  }
+  lines.push(`  --${'help'.padEnd(28)} print this help and exit`);
+  return lines.join('\n');
+}
+
+/** Parses command-line arguments into a Config; throws ConfigError naming the bad option. */
+export function parseArgs(argv: string[]): Config | 'help' {
+  const config = defaultConfig();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}' (flags look like --port 6379; see --help)`);
+    let flag = arg.slice(2);
+    let value: string | undefined;
+    const eq = flag.indexOf('=');
+    if (eq >= 0) { value = flag.slice(eq + 1); flag = flag.slice(0, eq); }
+    const setting = SETTINGS.find((s) => s.flag === flag);
+    if (!setting || !setting.set) throw new ConfigError(`unknown option --${flag} (see --help)`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`option --${flag} needs a value`);
+    }
+    const err = setting.set(config, value);
+    if (err) throw new ConfigError(`invalid value '${value}' for --${flag}: ${err}`);
+  }
+  return config;
+}

@@ -1,0 +1,120 @@
+/**
+ * Reply encoding for RESP2 and RESP3 (main thread), after Redis's addReply* family.
+ *
+ * A reply is written into the target's OutputBuffer. Where RESP2 and RESP3 differ (null, maps,
+ * sets, pushes, doubles, booleans) the target's protocol version decides. Fixed fragments are
+ * encoded once at start-up (STYLE example 3).
+ */
+import type { OutputBuffer } from '../transport/output-buffer.js';
+
+export interface ReplyTarget {
+  out: OutputBuffer;
+  /** 2 or 3: the protocol chosen with HELLO. */
+  resp: number;
+}
+
+const CRLF = '\r\n';
+
+export const SHARED = {
+  ok: Buffer.from('+OK\r\n'),
+  pong: Buffer.from('+PONG\r\n'),
+  queued: Buffer.from('+QUEUED\r\n'),
+  nullBulk2: Buffer.from('$-1\r\n'),
+  null3: Buffer.from('_\r\n'),
+  emptyArray: Buffer.from('*0\r\n'),
+  zero: Buffer.from(':0\r\n'),
+  one: Buffer.from(':1\r\n'),
+};
+
+/** `:<n>\r\n` for small n, encoded once. */
+const SMALL_INTEGERS: Buffer[] = [];
+for (let i = 0; i < 1024; i++) SMALL_INTEGERS.push(Buffer.from(`:${i}\r\n`));
+
+function putShared(t: ReplyTarget, b: Buffer): void {
+  t.out.appendBytes(b, 0, b.length);
+}
+
+export function addOk(t: ReplyTarget): void {
+  putShared(t, SHARED.ok);
+}
+
+export function addSimple(t: ReplyTarget, text: string): void {
+  t.out.appendAscii('+' + text + CRLF);
+}
+
+/**
+ * `-<text>\r\n`; text already carries its code (ERR, NOPROTO, WRONGTYPE...). Text that quotes
+ * client bytes is built as latin1 (one char per byte) so the bytes come back exactly.
+ */
+export function addError(t: ReplyTarget, text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+  // Redis replaces CR/LF inside error text with spaces so the reply stays one line.
+  const safe = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+  const b = Buffer.from('-' + safe + CRLF, encoding);
+  t.out.appendBytes(b, 0, b.length);
+}
+
+export function addInteger(t: ReplyTarget, n: number): void {
+  if (n >= 0 && n < SMALL_INTEGERS.length) putShared(t, SMALL_INTEGERS[n]);
+  else t.out.appendAscii(':' + n + CRLF);
+}
+
+/** Bulk string from raw bytes. */
+export function addBulk(t: ReplyTarget, bytes: Uint8Array, start = 0, end = bytes.length): void {
+  t.out.appendAscii('$' + (end - start) + CRLF);
+  t.out.appendBytes(bytes, start, end);
+  t.out.appendAscii(CRLF);
+}
+
+/** Bulk string from text (UTF-8). */
+export function addBulkString(t: ReplyTarget, text: string): void {
+  const b = Buffer.from(text, 'utf8');
+  addBulk(t, b);
+}
+
+/** The null reply: `$-1` in RESP2, `_` in RESP3. */
+export function addNull(t: ReplyTarget): void {
+  putShared(t, t.resp === 3 ? SHARED.null3 : SHARED.nullBulk2);
+}
+
+/** The null array: `*-1` in RESP2, `_` in RESP3. */
+export function addNullArray(t: ReplyTarget): void {
+  if (t.resp === 3) putShared(t, SHARED.null3);
+  else t.out.appendAscii('*-1\r\n');
+}
+
+export function addArrayHeader(t: ReplyTarget, n: number): void {
+  t.out.appendAscii('*' + n + CRLF);
+}
+
+/** A map of n pairs: `%n` in RESP3, a flat array of 2n in RESP2. */
+export function addMapHeader(t: ReplyTarget, pairs: number): void {
+  t.out.appendAscii(t.resp === 3 ? '%' + pairs + CRLF : '*' + pairs * 2 + CRLF);
+}
+
+/** A set: `~n` in RESP3, an array in RESP2. */
+export function addSetHeader(t: ReplyTarget, n: number): void {
+  t.out.appendAscii((t.resp === 3 ? '~' : '*') + n + CRLF);
+}
+
+/** An out-of-band push: `>n` in RESP3, an array in RESP2 (pub/sub frames). */
+export function addPushHeader(t: ReplyTarget, n: number): void {
+  t.out.appendAscii((t.resp === 3 ? '>' : '*') + n + CRLF);
+}
+
+/** A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST). */
+export function addVerbatim(t: ReplyTarget, text: string): void {
+  if (t.resp !== 3) {
+    addBulkString(t, text);
+    return;
+  }
+  const b = Buffer.from(text, 'utf8');
+  t.out.appendAscii('=' + (b.length + 4) + CRLF + 'txt:');
+  t.out.appendBytes(b, 0, b.length);
+  t.out.appendAscii(CRLF);
+}
+
+/** Array of bulk strings (texts). */
+export function addBulkStrings(t: ReplyTarget, items: string[]): void {
+  addArrayHeader(t, items.length);
+  for (const s of items) addBulkString(t, s);
+}

@@ -1,0 +1,624 @@
+/**
+ * RESP request parser: turns the bytes one client sends into commands, exactly as Redis 7.0's
+ * networking.c does (processInputBuffer, processMultibulkBuffer, processInlineBuffer, and
+ * sdssplitargs for inline commands), with the same limits and the same error texts.
+ *
+ * Thread: main thread; one parser per client connection.
+ *
+ * How bytes flow:
+ *   feed(chunk) only queues the chunk. next() parses `input` (the buffer being read) from readPos;
+ *   when it runs out it pulls more from the queue:
+ *   - nothing of the current command is buffered (the common case): the next chunk itself becomes
+ *     `input`, no copy;
+ *   - a command straddles chunks: the command so far, input[cmdStart..], moves to the front of a
+ *     reusable scratch buffer and only as many queued bytes as the command is likely to need are
+ *     appended. Once that command is returned, parsing jumps back into the partly copied chunk
+ *     ("rewind"), so each chunk boundary copies one command, not the whole chunk.
+ *   Scratch capacity at least doubles whenever it grows (capped at the end of a known bulk), so a
+ *   100 MB bulk arriving in 64 KB chunks costs O(size) copying, not O(size^2).
+ *
+ * Invariants:
+ * - input.length is the end of the valid bytes (scratch contents are exposed as a subarray).
+ * - cmdStart <= readPos <= input.length; input[cmdStart, readPos) holds the completed headers and
+ *   arguments of the command in progress (argStart/argEnd point there).
+ * - canRewind means: queue[queueFirst] was partly copied, its bytes from rewindChunkPos on sit in
+ *   input from rewindScratchPos on (the copy stopped before the chunk's end).
+ * - After PARSE_PROTOCOL_ERROR or PARSE_QUERY_LIMIT the parser holds no buffers and only repeats
+ *   that status.
+ * - No allocation per command on the multibulk path while a command lies inside one chunk.
+ *
+ * Deliberate Redis quirks kept: the byte after a header's CR and the two bytes after a bulk are
+ * skipped unchecked; a NUL byte hides a line's terminator (Redis searches with strchr), so such a
+ * line can only end in the "too big" error; the 64 KiB line rule applies only while no terminator
+ * is buffered, so whether a longer line passes depends on how the bytes arrive, as in Redis.
+ */
+
+export interface ParserLimits {
+  /** proto-max-bulk-len: the largest accepted bulk argument, in bytes (Redis default 536870912). */
+  maxBulkBytes: number;
+  /** client-query-buffer-limit: more unparsed bytes than this closes the connection (default 1 GiB). */
+  maxQueryBufferBytes: number;
+}
+
+export const PARSE_NEED_MORE = 0;
+export const PARSE_COMMAND = 1;
+export const PARSE_PROTOCOL_ERROR = 2;
+export const PARSE_QUERY_LIMIT = 3;
+
+/** PROTO_INLINE_MAX_SIZE: bytes Redis buffers without finding a line terminator before it gives up. */
+export const INLINE_MAX_BYTES = 65536;
+
+/** Redis reads the multibulk count into a C int. */
+const MAX_MULTIBULK_COUNT = 2147483647;
+/** Pre-AUTH caps from networking.c: at most 10 arguments, bulks of at most 16384 bytes. */
+const UNAUTHENTICATED_MAX_ARGS = 10;
+const UNAUTHENTICATED_MAX_BULK_BYTES = 16384;
+
+/** Bytes copied from the next chunk, beyond any known bulk remainder, when a command straddles chunks. */
+const MIN_APPEND_BYTES = 4096;
+const SCRATCH_INITIAL_BYTES = 16384;
+/** A scratch buffer (or consumed input) larger than this is not kept once mostly idle. */
+const RETAIN_MAX_BYTES = 256 * 1024;
+
+/** Internal result: a header was consumed or an empty command skipped; keep parsing. */
+const CONTINUE = -1;
+
+const STAR = 0x2a;
+const DOLLAR = 0x24;
+const CR = 0x0d;
+const LF = 0x0a;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const MINUS = 0x2d;
+const BACKSLASH = 0x5c;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+
+const ERR_INVALID_MBULK = 'Protocol error: invalid multibulk length';
+const ERR_INVALID_BULK = 'Protocol error: invalid bulk length';
+const ERR_UNAUTH_MBULK = 'Protocol error: unauthenticated multibulk length';
+const ERR_UNAUTH_BULK = 'Protocol error: unauthenticated bulk length';
+const ERR_TOO_BIG_INLINE = 'Protocol error: too big inline request';
+const ERR_TOO_BIG_MBULK = 'Protocol error: too big mbulk count string';
+const ERR_TOO_BIG_BULK = 'Protocol error: too big bulk count string';
+const ERR_UNBALANCED_QUOTES = 'Protocol error: unbalanced quotes in request';
+
+/** Decimal text of LLONG_MAX and of |LLONG_MIN|: the 19-digit bounds string2ll accepts. */
+const LLONG_MAX_DIGITS = '9223372036854775807';
+const LLONG_MIN_DIGITS = '9223372036854775808';
+
+const EMPTY = Buffer.alloc(0);
+
+export class RespParser {
+  /** Mutable: CONFIG SET may change maxBulkBytes / maxQueryBufferBytes at run time. */
+  limits: ParserLimits;
+  /** True while the client must still AUTH: Redis then caps argument count and bulk size. */
+  requireAuth = false;
+
+  // Valid after next() returned PARSE_COMMAND, until the next call to next() or feed().
+  buf: Buffer = EMPTY;
+  argc = 0;
+  /** argStart[i]..argEnd[i] (exclusive) is argument i in buf. Reused; never shrinks. */
+  argStart: number[] = [];
+  argEnd: number[] = [];
+
+  /** Valid after PARSE_PROTOCOL_ERROR, without "-ERR " and CRLF. Write it as latin1: the
+   * "expected '$', got 'c'" text carries the offending byte as one latin1 character. */
+  errorMessage = '';
+
+  private input: Buffer = EMPTY;
+  private inputIsScratch = false;
+  private readPos = 0;
+  private cmdStart = 0;
+  /** Where to resume searching for the current line's terminator (bytes before it were searched). */
+  private scanFrom = 0;
+  /** The line at readPos has a NUL before its terminator: Redis's strchr never sees the end. */
+  private lineHasNul = false;
+  /** Set by readSimpleHeader: offset just past the header line it read. */
+  private headerEnd = 0;
+  /** Arguments still expected by the multibulk command in progress (0: between commands). */
+  private pendingArgs = 0;
+  /** Length of the bulk whose payload is awaited, or -1 while its "$N" header is unread. */
+  private bulkLen = -1;
+  /** PARSE_NEED_MORE while alive, else the terminal status. */
+  private status = PARSE_NEED_MORE;
+
+  private queue: Buffer[] = [];
+  private queueFirst = 0;
+  /** Bytes of queue[queueFirst] already taken into input. */
+  private queueHead = 0;
+  private queuedBytes = 0;
+
+  private scratch: Buffer = EMPTY;
+  private canRewind = false;
+  private rewindChunkPos = 0;
+  private rewindScratchPos = 0;
+
+  constructor(limits: ParserLimits) {
+    this.limits = limits;
+  }
+
+  /** Appends bytes read from the socket. Keeps a reference to chunk until its bytes are consumed,
+   * so the caller must not reuse it. Exceeding maxQueryBufferBytes kills the parser, as Redis
+   * closes such a client right after the read (no reply). */
+  feed(chunk: Buffer): void {
+    if (this.status !== PARSE_NEED_MORE || chunk.length === 0) return;
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.bufferedBytes() > this.limits.maxQueryBufferBytes) this.die(PARSE_QUERY_LIMIT);
+  }
+
+  /** Parses the next complete command from what was fed. Returns one of PARSE_*. */
+  next(): number {
+    if (this.status !== PARSE_NEED_MORE) return this.status;
+    this.buf = EMPTY;
+    if (this.pendingArgs === 0) {
+      // Between commands: the previous command's bytes are no longer needed.
+      this.argc = 0;
+      this.cmdStart = this.readPos;
+      if (this.canRewind && this.readPos >= this.rewindScratchPos) this.rewindToChunk();
+    }
+    for (;;) {
+      const result = this.parseInput();
+      if (result !== PARSE_NEED_MORE) return result;
+      if (this.queuedBytes === 0) {
+        this.releaseConsumed();
+        return PARSE_NEED_MORE;
+      }
+      this.appendQueued();
+    }
+  }
+
+  /** Bytes buffered and not yet parsed into arguments: Redis's qbuf (CLIENT LIST) and what the
+   * query buffer limit is checked against. Completed arguments of a partial command are excluded. */
+  bufferedBytes(): number {
+    return this.input.length - this.readPos + this.queuedBytes;
+  }
+
+  /** Argument i as a view into buf (allocates a Buffer object; for cold paths). */
+  arg(i: number): Buffer {
+    return this.buf.subarray(this.argStart[i], this.argEnd[i]);
+  }
+
+  argString(i: number): string {
+    return this.buf.toString('utf8', this.argStart[i], this.argEnd[i]);
+  }
+
+  argLatin1(i: number): string {
+    return this.buf.toString('latin1', this.argStart[i], this.argEnd[i]);
+  }
+
+  /** Parses from readPos within input. Returns PARSE_NEED_MORE when input is exhausted. */
+  private parseInput(): number {
+    for (;;) {
+      if (this.pendingArgs === 0) {
+        if (this.readPos >= this.input.length) return PARSE_NEED_MORE;
+        const result = this.input[this.readPos] === STAR ? this.parseMultibulkCount() : this.parseInline();
+        if (result !== CONTINUE) return result;
+        if (this.pendingArgs === 0) {
+          // "*0", "*-1" or an empty inline line: nothing to run.
+          this.cmdStart = this.readPos;
+          continue;
+        }
+      }
+      return this.parseBulks();
+    }
+  }
+
+  /** The "*N" line. Sets pendingArgs (left 0 for N <= 0, which Redis ignores). */
+  private parseMultibulkCount(): number {
+    let count = this.readSimpleHeader(this.readPos);
+    if (count < 0) {
+      const cr = this.findHeaderCr();
+      if (cr < 0) return this.waitForLine(ERR_TOO_BIG_MBULK);
+      if (cr + 1 >= this.input.length) return PARSE_NEED_MORE;
+      count = parseRedisInteger(this.input, this.readPos + 1, cr);
+      this.headerEnd = cr + 2;
+    }
+    // Written so that NaN (not an integer) fails too.
+    if (!(count <= MAX_MULTIBULK_COUNT)) return this.fail(ERR_INVALID_MBULK);
+    if (count > UNAUTHENTICATED_MAX_ARGS && this.requireAuth) return this.fail(ERR_UNAUTH_MBULK);
+    this.readPos = this.headerEnd;
+    if (count > 0) this.pendingArgs = count;
+    return CONTINUE;
+  }
+
+  /** Reads "$N" headers and payloads until the command is complete or input runs out. */
+  private parseBulks(): number {
+    const input = this.input;
+    while (this.pendingArgs > 0) {
+      if (this.bulkLen < 0) {
+        const result = this.parseBulkHeader();
+        if (result !== CONTINUE) return result;
+      }
+      const dataStart = this.readPos;
+      const dataEnd = dataStart + this.bulkLen;
+      if (dataEnd + 2 > input.length) return PARSE_NEED_MORE;
+      const i = this.argc;
+      if (i < this.argStart.length) {
+        this.argStart[i] = dataStart;
+        this.argEnd[i] = dataEnd;
+      } else {
+        this.argStart.push(dataStart);
+        this.argEnd.push(dataEnd);
+      }
+      this.argc = i + 1;
+      this.readPos = dataEnd + 2;
+      this.bulkLen = -1;
+      this.pendingArgs--;
+    }
+    this.buf = input;
+    return PARSE_COMMAND;
+  }
+
+  private parseBulkHeader(): number {
+    const input = this.input;
+    const start = this.readPos;
+    if (start >= input.length) return PARSE_NEED_MORE;
+    let length = input[start] === DOLLAR ? this.readSimpleHeader(start) : -1;
+    if (length < 0) {
+      // Redis looks for the CR first and only then checks the type byte.
+      const cr = this.findHeaderCr();
+      if (cr < 0) return this.waitForLine(ERR_TOO_BIG_BULK);
+      if (cr + 1 >= input.length) return PARSE_NEED_MORE;
+      const type = input[start];
+      if (type !== DOLLAR) {
+        // Redis's error formatter turns CR and LF into spaces.
+        const shown = type === CR || type === LF ? ' ' : String.fromCharCode(type);
+        return this.fail(`Protocol error: expected '$', got '${shown}'`);
+      }
+      length = parseRedisInteger(input, start + 1, cr);
+      this.headerEnd = cr + 2;
+      if (!(length >= 0)) return this.fail(ERR_INVALID_BULK);
+    }
+    if (length > this.limits.maxBulkBytes) return this.fail(ERR_INVALID_BULK);
+    if (length > UNAUTHENTICATED_MAX_BULK_BYTES && this.requireAuth) return this.fail(ERR_UNAUTH_BULK);
+    this.readPos = this.headerEnd;
+    this.bulkLen = length;
+    return CONTINUE;
+  }
+
+  /**
+   * Fast path for the usual header "<type byte><1..15 digits, no leading zero>\r<any byte>":
+   * returns the value and sets headerEnd, or returns -1 for anything else (incomplete, signed,
+   * long, malformed), which the exact slow path then judges.
+   */
+  private readSimpleHeader(start: number): number {
+    const input = this.input;
+    const end = input.length;
+    const digitsLimit = start + 16 < end ? start + 16 : end;
+    let i = start + 1;
+    let value = 0;
+    while (i < digitsLimit) {
+      const c = input[i];
+      if (c < DIGIT_0 || c > DIGIT_9) break;
+      value = value * 10 + (c - DIGIT_0);
+      i++;
+    }
+    if (i === start + 1 || i + 1 >= end || input[i] !== CR) return -1;
+    if (input[start + 1] === DIGIT_0 && i > start + 2) return -1;
+    this.headerEnd = i + 2;
+    return value;
+  }
+
+  /** Finds the CR ending the header line at readPos as Redis's strchr would: a NUL before it hides
+   * it for good. Returns its offset or -1. */
+  private findHeaderCr(): number {
+    if (this.lineHasNul) return -1;
+    const cr = this.findByte(CR);
+    if (cr >= 0 && this.lineContainsNul(cr)) return -1;
+    return cr;
+  }
+
+  /** Searches input for byte from readPos, skipping what earlier calls already searched. */
+  private findByte(byte: number): number {
+    const from = this.scanFrom > this.readPos ? this.scanFrom : this.readPos;
+    const at = this.input.indexOf(byte, from);
+    if (at < 0) this.scanFrom = this.input.length;
+    return at;
+  }
+
+  private lineContainsNul(lineEnd: number): boolean {
+    const input = this.input;
+    for (let i = this.readPos; i < lineEnd; i++) {
+      if (input[i] === 0) {
+        this.lineHasNul = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** No terminator visible yet: Redis fails once more than INLINE_MAX_BYTES are buffered. The
+   * check waits until every queued byte has been taken in, so it sees what Redis would. */
+  private waitForLine(tooBigMessage: string): number {
+    if (this.queuedBytes === 0 && this.input.length - this.readPos > INLINE_MAX_BYTES) {
+      return this.fail(tooBigMessage);
+    }
+    return PARSE_NEED_MORE;
+  }
+
+  /** An inline command: one line ended by LF (a CR before it dropped), split like sdssplitargs. */
+  private parseInline(): number {
+    const lf = this.lineHasNul ? -1 : this.findByte(LF);
+    if (lf < 0 || this.lineContainsNul(lf)) return this.waitForLine(ERR_TOO_BIG_INLINE);
+    const start = this.readPos;
+    const lineEnd = lf > start && this.input[lf - 1] === CR ? lf - 1 : lf;
+    this.readPos = lf + 1;
+    return this.splitInline(start, lineEnd);
+  }
+
+  /**
+   * sdssplitargs (Redis sds.c) over input[from, to): whitespace-separated tokens; "..." with the
+   * escapes \n \r \t \b \a \xHH (any other escaped byte stands for itself); '...' where only \'
+   * is an escape; a closing quote must be followed by whitespace or the end of the line. The
+   * unescaped arguments go into one new Buffer, which becomes buf. Returns CONTINUE for a blank line.
+   */
+  private splitInline(from: number, to: number): number {
+    const line = this.input;
+    let out = EMPTY;
+    let outLen = 0;
+    let p = from;
+    for (;;) {
+      while (p < to && isSpace(line[p])) p++;
+      if (p >= to) break;
+      if (out === EMPTY) out = Buffer.allocUnsafe(to - p);
+      const tokenStart = outLen;
+      let inDouble = false;
+      let inSingle = false;
+      for (;;) {
+        // The C code reads the line as a NUL-terminated string: 0 stands for "end of line".
+        const c = p < to ? line[p] : 0;
+        const next = p + 1 < to ? line[p + 1] : 0;
+        if (inDouble) {
+          if (c === BACKSLASH && next === 0x78 && p + 3 < to && isHexDigit(line[p + 2]) && isHexDigit(line[p + 3])) {
+            out[outLen++] = hexValue(line[p + 2]) * 16 + hexValue(line[p + 3]);
+            p += 3;
+          } else if (c === BACKSLASH && next !== 0) {
+            p++;
+            out[outLen++] = unescapeByte(next);
+          } else if (c === DOUBLE_QUOTE) {
+            if (next !== 0 && !isSpace(next)) return this.fail(ERR_UNBALANCED_QUOTES);
+            p++;
+            break;
+          } else if (c === 0) {
+            return this.fail(ERR_UNBALANCED_QUOTES);
+          } else {
+            out[outLen++] = c;
+          }
+        } else if (inSingle) {
+          if (c === BACKSLASH && next === SINGLE_QUOTE) {
+            p++;
+            out[outLen++] = SINGLE_QUOTE;
+          } else if (c === SINGLE_QUOTE) {
+            if (next !== 0 && !isSpace(next)) return this.fail(ERR_UNBALANCED_QUOTES);
+            p++;
+            break;
+          } else if (c === 0) {
+            return this.fail(ERR_UNBALANCED_QUOTES);
+          } else {
+            out[outLen++] = c;
+          }
+        } else if (c === 0x20 || c === LF || c === CR || c === 0x09 || c === 0) {
+          // Unlike the blank skipping above, \v and \f do not end an unquoted token.
+          if (c !== 0) p++;
+          break;
+        } else if (c === DOUBLE_QUOTE) {
+          inDouble = true;
+        } else if (c === SINGLE_QUOTE) {
+          inSingle = true;
+        } else {
+          out[outLen++] = c;
+        }
+        p++;
+      }
+      const i = this.argc;
+      if (i < this.argStart.length) {
+        this.argStart[i] = tokenStart;
+        this.argEnd[i] = outLen;
+      } else {
+        this.argStart.push(tokenStart);
+        this.argEnd.push(outLen);
+      }
+      this.argc = i + 1;
+    }
+    if (this.argc === 0) return CONTINUE;
+    this.buf = out;
+    return PARSE_COMMAND;
+  }
+
+  /** Pulls bytes from the queue into input (called when parsing ran out and queuedBytes > 0). */
+  private appendQueued(): void {
+    const chunk = this.queue[this.queueFirst];
+    const head = this.queueHead;
+    const availableBytes = chunk.length - head;
+    const keepBytes = this.input.length - this.cmdStart;
+    if (keepBytes === 0) {
+      // Nothing of a command in progress: parse the chunk in place.
+      this.queuedBytes -= availableBytes;
+      this.advanceQueue();
+      this.useChunk(chunk, head);
+      return;
+    }
+    const bulkKnown = this.pendingArgs > 0 && this.bulkLen >= 0;
+    let wantedBytes = MIN_APPEND_BYTES;
+    if (bulkKnown) wantedBytes += this.readPos + this.bulkLen + 2 - this.input.length;
+    const copyBytes = availableBytes < wantedBytes ? availableBytes : wantedBytes;
+    const requiredBytes = keepBytes + copyBytes;
+    if (!this.inputIsScratch || this.cmdStart > 0 || this.scratch.length < requiredBytes) {
+      // Doubling keeps repeated growth linear; a known bulk caps it at the bulk's end (+ slack).
+      let newBytes = 2 * requiredBytes;
+      if (bulkKnown && newBytes > keepBytes + wantedBytes) newBytes = keepBytes + wantedBytes;
+      if (newBytes < SCRATCH_INITIAL_BYTES) newBytes = SCRATCH_INITIAL_BYTES;
+      this.relocateToScratch(requiredBytes, newBytes, true);
+    }
+    const scratchPos = this.input.length;
+    chunk.copy(this.scratch, scratchPos, head, head + copyBytes);
+    this.input = this.scratch.subarray(0, scratchPos + copyBytes);
+    this.queuedBytes -= copyBytes;
+    if (copyBytes < availableBytes) {
+      this.queueHead = head + copyBytes;
+      this.canRewind = true;
+      this.rewindChunkPos = head;
+      this.rewindScratchPos = scratchPos;
+    } else {
+      this.advanceQueue();
+      this.canRewind = false;
+    }
+  }
+
+  /** Called between commands once readPos is inside the copied part of the queue's first chunk:
+   * continue in that chunk itself rather than copying the rest of it. */
+  private rewindToChunk(): void {
+    const chunk = this.queue[this.queueFirst];
+    const pos = this.rewindChunkPos + (this.readPos - this.rewindScratchPos);
+    this.queuedBytes -= chunk.length - this.queueHead;
+    this.advanceQueue();
+    this.useChunk(chunk, pos);
+  }
+
+  /** Makes chunk (not owned, never written) the input, parsing from pos, with no command in progress. */
+  private useChunk(chunk: Buffer, pos: number): void {
+    if (this.scratch.length > RETAIN_MAX_BYTES) this.scratch = EMPTY;
+    this.input = chunk;
+    this.inputIsScratch = false;
+    this.readPos = pos;
+    this.cmdStart = pos;
+    this.scanFrom = pos;
+    this.canRewind = false;
+  }
+
+  private advanceQueue(): void {
+    this.queue[this.queueFirst] = EMPTY;
+    this.queueFirst++;
+    this.queueHead = 0;
+    if (this.queueFirst === this.queue.length) {
+      this.queue.length = 0;
+      this.queueFirst = 0;
+    }
+  }
+
+  /**
+   * Moves the command in progress, input[cmdStart, end), to offset 0 of the scratch buffer and
+   * shifts every offset that points into it. Reuses the scratch when mayReuse and it holds at
+   * least minBytes; otherwise allocates newBytes (>= minBytes).
+   */
+  private relocateToScratch(minBytes: number, newBytes: number, mayReuse: boolean): void {
+    const shift = this.cmdStart;
+    const keepBytes = this.input.length - shift;
+    if (mayReuse && this.scratch.length >= minBytes) {
+      if (this.inputIsScratch) this.scratch.copyWithin(0, shift, shift + keepBytes);
+      else this.input.copy(this.scratch, 0, shift, shift + keepBytes);
+    } else {
+      const fresh = Buffer.allocUnsafeSlow(newBytes);
+      this.input.copy(fresh, 0, shift, shift + keepBytes);
+      this.scratch = fresh;
+    }
+    this.input = this.scratch.subarray(0, keepBytes);
+    this.inputIsScratch = true;
+    if (shift === 0) return;
+    this.readPos -= shift;
+    this.cmdStart = 0;
+    this.scanFrom = this.scanFrom > shift ? this.scanFrom - shift : 0;
+    this.rewindScratchPos -= shift;
+    for (let i = 0; i < this.argc; i++) {
+      this.argStart[i] -= shift;
+      this.argEnd[i] -= shift;
+    }
+  }
+
+  /** Called when returning NEED_MORE with nothing queued: lets go of consumed buffers, and moves
+   * a small partial command out of a big buffer so the big one can be freed. */
+  private releaseConsumed(): void {
+    const keepBytes = this.input.length - this.cmdStart;
+    if (keepBytes === 0) {
+      this.useChunk(EMPTY, 0);
+      return;
+    }
+    const heldBytes = this.inputIsScratch ? this.scratch.length : this.input.length;
+    if (heldBytes <= RETAIN_MAX_BYTES) return;
+    let neededBytes = keepBytes;
+    if (this.pendingArgs > 0 && this.bulkLen >= 0) neededBytes = this.readPos + this.bulkLen + 2 - this.cmdStart;
+    if (neededBytes * 2 > heldBytes) return;
+    const newBytes = keepBytes * 2 > SCRATCH_INITIAL_BYTES ? keepBytes * 2 : SCRATCH_INITIAL_BYTES;
+    this.relocateToScratch(keepBytes, newBytes, !this.inputIsScratch);
+  }
+
+  private fail(message: string): number {
+    this.errorMessage = message;
+    return this.die(PARSE_PROTOCOL_ERROR);
+  }
+
+  private die(status: number): number {
+    this.status = status;
+    this.queue = [];
+    this.queueFirst = 0;
+    this.queueHead = 0;
+    this.queuedBytes = 0;
+    this.input = EMPTY;
+    this.inputIsScratch = false;
+    this.scratch = EMPTY;
+    this.buf = EMPTY;
+    this.canRewind = false;
+    this.readPos = 0;
+    this.cmdStart = 0;
+    this.scanFrom = 0;
+    this.argc = 0;
+    this.pendingArgs = 0;
+    this.bulkLen = -1;
+    return status;
+  }
+}
+
+/**
+ * string2ll (Redis util.c) over buf[from, to): "0", or an optional '-' and digits without a
+ * leading zero, fewer than 21 characters, within the int64 range. Returns the value, -1 for any
+ * valid negative (callers only need its sign), or NaN when Redis would reject the text. Values
+ * past 2^53 lose precision, which only matters against limits far below that.
+ */
+function parseRedisInteger(buf: Buffer, from: number, to: number): number {
+  const textLength = to - from;
+  if (textLength === 0 || textLength >= 21) return NaN;
+  if (textLength === 1 && buf[from] === DIGIT_0) return 0;
+  const negative = buf[from] === MINUS;
+  const digitsStart = negative ? from + 1 : from;
+  if (digitsStart === to || buf[digitsStart] === DIGIT_0) return NaN;
+  let value = 0;
+  for (let i = digitsStart; i < to; i++) {
+    const c = buf[i];
+    if (c < DIGIT_0 || c > DIGIT_9) return NaN;
+    value = value * 10 + (c - DIGIT_0);
+  }
+  const digitCount = to - digitsStart;
+  if (digitCount > 19) return NaN;
+  if (digitCount === 19 && buf.toString('latin1', digitsStart, to) > (negative ? LLONG_MIN_DIGITS : LLONG_MAX_DIGITS)) {
+    return NaN;
+  }
+  return negative ? -1 : value;
+}
+
+/** C isspace in the C locale: space, \t, \n, \v, \f, \r. */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+function hexValue(c: number): number {
+  if (c <= DIGIT_9) return c - DIGIT_0;
+  return (c | 0x20) - 0x61 + 10;
+}
+
+/** The byte a backslash escape stands for inside "..." (sdssplitargs). */
+function unescapeByte(c: number): number {
+  switch (c) {
+    case 0x6e: return LF; // \n
+    case 0x72: return CR; // \r
+    case 0x74: return 0x09; // \t
+    case 0x62: return 0x08; // \b
+    case 0x61: return 0x07; // \a
+    default: return c;
+  }
+}

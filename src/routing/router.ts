@@ -1,0 +1,540 @@
+/**
+ * The main thread's side of the partitions: routes ops into the rings and applies the answers in
+ * exactly the order the commands arrived (main thread).
+ *
+ * Ordering (docs/architecture.md has the full argument). Commands are executed on the main thread
+ * one at a time, in arrival order, and every op they send to a partition goes through that
+ * partition's FIFO ring, so each partition sees ops in arrival order. Answers come back through
+ * per-partition FIFO rings, but different partitions finish at different times, so the router keeps
+ * an order queue: one entry per command whose output depends on a partition (PUBLISH, PUBSUB
+ * queries) and one per piece of output produced locally while older entries were still pending.
+ * Output is applied strictly from the head of that queue. The head's answer is always the next
+ * record of its partition's results ring (partitions answer in op order), so applying never
+ * searches and never waits for anything but the head. The result: every client observes its
+ * replies and messages in the order single-threaded Redis would produce for the same arrival order.
+ *
+ * Subscription changes need no answer: the main thread knows each client's subscription sets and
+ * writes the (un)subscribe confirmations itself; the op only has to reach the owning partition
+ * before any later publish, which the ring order guarantees.
+ */
+import type { Client } from '../transport/client.js';
+import type { ClientRegistry } from '../transport/client-registry.js';
+import { Doorbell, createDoorbellBuffer } from '../shm/doorbell.js';
+import * as R from '../shm/records.js';
+import { RESP_TRAILER } from '../partition/frames.js';
+import { OutputBuffer } from '../transport/output-buffer.js';
+import { addError, addInteger } from '../protocol/reply.js';
+import { PartitionLink } from './partition-link.js';
+
+/** Payloads at least this big stay on the main thread; only their length crosses the ring. */
+export const HELD_PAYLOAD_BYTES = 8 * 1024;
+/** Result records applied before the consumed ring space is handed back to the worker. */
+const RECORDS_PER_RELEASE = 64;
+/** Worker restarts tolerated per minute before the broker gives up and exits. */
+const MAX_RESTARTS_PER_MINUTE = 5;
+
+const K_LOCAL = 1;
+const K_PUBLISH = 2;
+const K_QUERY = 3;
+
+/** A query answered by every partition; `finish` writes the merged reply. */
+export interface QueryState {
+  names: Buffer[];
+  counts: number[];
+  finish(client: Client, names: Buffer[], counts: number[]): void;
+}
+
+/** One order-queue entry. Entries are pooled: fields are reset, objects reused. */
+class Pending {
+  kind = 0;
+  client: Client | null = null;
+  partition = -1;
+  epoch = 0;
+  payload: Buffer | null = null;
+  local: Buffer | null = null;
+  query: QueryState | null = null;
+  /** K_QUERY: per partition, the epoch asked, or -1 once its final answer was merged. */
+  waiting: number[] = [];
+}
+
+export class Router {
+  readonly links: PartitionLink[] = [];
+  private readonly bells: SharedArrayBuffer;
+  private readonly mainBell: Doorbell;
+  // The order queue: a growable circular array of pooled entries.
+  private queue: Pending[] = [];
+  private head = 0;
+  private count = 0;
+  // The command being executed, and whether its output is being deferred.
+  private current: Client | null = null;
+  private realOut: OutputBuffer | null = null;
+  private readonly scratch = new OutputBuffer();
+  private readonly pausedClients: Client[] = [];
+  private armed = false;
+  private stopping = false;
+  private restarts: number[] = [];
+  private readonly payloadView: Buffer[] = [];
+  /** Set by the broker: a fatal condition (workers keep dying). */
+  onFatal: (err: Error) => void = (err) => { throw err; };
+
+  constructor(
+    workerCount: number,
+    private readonly clients: ClientRegistry,
+    private readonly workerUrl: URL,
+  ) {
+    this.bells = createDoorbellBuffer(workerCount + 1);
+    this.mainBell = new Doorbell(this.bells, 0);
+    for (let i = 0; i < workerCount; i++) this.startLink(i, 1);
+    for (let i = 0; i < 64; i++) this.queue.push(new Pending());
+    clients.beforeFlush = () => this.poll();
+  }
+
+  get partitionCount(): number {
+    return this.links.length;
+  }
+
+  /** Largest channel or pattern name accepted: a pmessage frame with both must fit one record. */
+  get maxNameBytes(): number {
+    return Math.floor(this.links[0].maxRecordBytes / 4);
+  }
+
+  /** True while any ops ring is full and new input must wait. */
+  get congested(): boolean {
+    for (const link of this.links) if (link.congested) return true;
+    return false;
+  }
+
+  /** Which partition owns a channel: FNV-1a over its bytes (stable across runs and threads). */
+  partitionOf(bytes: Uint8Array, start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return (h >>> 0) % this.links.length;
+  }
+
+  // ---- command bracket: output ordering for locally produced replies --------------------------
+
+  /** Called before a command runs: its replies are deferred while older entries are pending. */
+  beginCommand(c: Client): void {
+    this.current = c;
+    if (this.count > 0) this.redirect(c);
+  }
+
+  /** Called after a command ran: deferred replies become a queue entry behind what it dispatched. */
+  endCommand(c: Client): void {
+    if (this.realOut !== null) {
+      this.sealScratch(c);
+      c.out = this.realOut;
+      this.realOut = null;
+    }
+    this.current = null;
+    if (!c.out.isEmpty) this.clients.markDirty(c);
+  }
+
+  /** Output for a client other than the current one (MONITOR lines), in order. */
+  emitTo(target: Client, bytes: Buffer): void {
+    if (this.count === 0 && target !== this.current) {
+      target.out.appendBytes(bytes, 0, bytes.length);
+      this.clients.markDirty(target);
+      return;
+    }
+    if (target === this.current && this.realOut === null) {
+      target.out.appendBytes(bytes, 0, bytes.length);
+      return;
+    }
+    const e = this.push(K_LOCAL, target);
+    e.local = bytes;
+  }
+
+  private redirect(c: Client): void {
+    if (this.realOut !== null) return;
+    this.realOut = c.out;
+    c.out = this.scratch;
+  }
+
+  /** Moves what the current command wrote so far into a K_LOCAL entry. */
+  private sealScratch(c: Client): void {
+    if (this.scratch.isEmpty) return;
+    const bytes = Buffer.concat(this.scratch.take());
+    this.scratch.afterWrite(true);
+    const e = this.pushEntry(K_LOCAL, c);
+    e.local = bytes;
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  /** SUBSCRIBE / UNSUBSCRIBE / SSUBSCRIBE / SUNSUBSCRIBE: fire and forget to the owner. */
+  sendSubscription(type: number, c: Client, space: number, name: Uint8Array, start: number, end: number): void {
+    this.writeSubscription(this.links[this.partitionOf(name, start, end)], type, c.id, space, c.encoding, name, start, end);
+  }
+
+  /** PSUBSCRIBE / PUNSUBSCRIBE: every partition keeps every pattern. */
+  broadcastPattern(type: number, c: Client, pattern: Uint8Array, start: number, end: number): void {
+    for (const link of this.links) this.writeSubscription(link, type, c.id, R.SPACE_GLOBAL, c.encoding, pattern, start, end);
+  }
+
+  private writeSubscription(link: PartitionLink, type: number, clientId: number, space: number, encoding: number, name: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    const off = link.claim(type, R.SUB_NAME + len);
+    const v = link.targetView;
+    v.setUint32(off + R.SUB_CLIENT, clientId, true);
+    v.setUint32(off + R.SUB_SPACE, space, true);
+    v.setUint32(off + R.SUB_ENCODING, encoding, true);
+    v.setUint32(off + R.SUB_NAME_LEN, len, true);
+    link.targetBytes.set(name.subarray(start, end), off + R.SUB_NAME);
+  }
+
+  /** PUBLISH / SPUBLISH: the owner answers with the fan-out; the reply is its receiver count. */
+  publish(c: Client, space: number, src: Uint8Array, chStart: number, chEnd: number, plStart: number, plEnd: number): void {
+    const partition = this.partitionOf(src, chStart, chEnd);
+    const link = this.links[partition];
+    const channelLen = chEnd - chStart;
+    const payloadLen = plEnd - plStart;
+    const held = payloadLen >= HELD_PAYLOAD_BYTES;
+    const size = R.PUB_CHANNEL + R.pad4(channelLen) + (held ? 0 : payloadLen);
+    const off = link.claim(R.OP_PUBLISH, size);
+    const v = link.targetView;
+    v.setUint32(off + R.PUB_SPACE, space, true);
+    v.setUint32(off + R.PUB_HELD, held ? 1 : 0, true);
+    v.setUint32(off + R.PUB_CHANNEL_LEN, channelLen, true);
+    v.setUint32(off + R.PUB_PAYLOAD_LEN, payloadLen, true);
+    const bytes = link.targetBytes;
+    bytes.set(src.subarray(chStart, chEnd), off + R.PUB_CHANNEL);
+    if (!held) bytes.set(src.subarray(plStart, plEnd), off + R.PUB_CHANNEL + R.pad4(channelLen));
+    const e = this.push(K_PUBLISH, c);
+    e.partition = partition;
+    e.epoch = link.epoch;
+    e.payload = held ? Buffer.from(src.subarray(plStart, plEnd)) : null;
+  }
+
+  /**
+   * A query every partition answers (PUBSUB CHANNELS / NUMSUB / NUMPAT): `write` encodes the op
+   * into a partition's ring; `query.finish` writes the merged reply when all have answered.
+   */
+  broadcastQuery(c: Client, type: number, bodyBytes: number, write: (bytes: Uint8Array, view: DataView, off: number) => void, query: QueryState, onlyFirst = false): void {
+    const e = this.push(K_QUERY, c);
+    e.query = query;
+    e.waiting.length = 0;
+    for (let i = 0; i < this.links.length; i++) {
+      const link = this.links[i];
+      if (onlyFirst && i > 0) {
+        e.waiting.push(-1);
+        continue;
+      }
+      const off = link.claim(type, bodyBytes);
+      write(link.targetBytes, link.targetView, off);
+      e.waiting.push(link.epoch);
+    }
+  }
+
+  /** Makes every op written so far visible to the partitions. Call once per input batch. */
+  commit(): void {
+    for (const link of this.links) link.publish();
+    if (this.count > 0 || this.congested) this.arm();
+  }
+
+  /** Pauses a client's input until the rings have room (backpressure to publishers). */
+  pauseForRing(c: Client): void {
+    if (c.pausedForRing) return;
+    c.pausedForRing = true;
+    c.transport.pause();
+    this.pausedClients.push(c);
+    this.arm();
+  }
+
+  /** Forgets a closed client's subscriptions in the partitions. */
+  dropSubscriptions(c: Client): void {
+    for (const key of c.channels) this.sendSubscriptionKey(R.OP_UNSUBSCRIBE, c, R.SPACE_GLOBAL, key);
+    for (const key of c.shardChannels) this.sendSubscriptionKey(R.OP_UNSUBSCRIBE, c, R.SPACE_SHARD, key);
+    for (const key of c.patterns) {
+      const b = Buffer.from(key, 'latin1');
+      this.broadcastPattern(R.OP_PUNSUBSCRIBE, c, b, 0, b.length);
+    }
+    c.channels.clear();
+    c.shardChannels.clear();
+    c.patterns.clear();
+    this.commit();
+  }
+
+  private sendSubscriptionKey(type: number, c: Client, space: number, key: string): void {
+    const b = Buffer.from(key, 'latin1');
+    this.sendSubscription(type, c, space, b, 0, b.length);
+  }
+
+  // ---- the order queue -----------------------------------------------------------------------
+
+  /** Appends an entry; if the current command writes directly, later output of it is deferred. */
+  private push(kind: number, c: Client): Pending {
+    if (this.current !== null) {
+      if (this.realOut === null) this.redirect(this.current);
+      else this.sealScratch(this.current);
+    }
+    return this.pushEntry(kind, c);
+  }
+
+  private pushEntry(kind: number, c: Client): Pending {
+    if (this.count === this.queue.length) this.grow();
+    const e = this.queue[(this.head + this.count) % this.queue.length];
+    this.count++;
+    e.kind = kind;
+    e.client = c;
+    return e;
+  }
+
+  private grow(): void {
+    const old = this.queue;
+    const next: Pending[] = [];
+    for (let i = 0; i < this.count; i++) next.push(old[(this.head + i) % old.length]);
+    for (let i = this.count; i < old.length * 2; i++) next.push(new Pending());
+    this.queue = next;
+    this.head = 0;
+  }
+
+  private popHead(): void {
+    const e = this.queue[this.head];
+    e.client = null;
+    e.payload = null;
+    e.local = null;
+    e.query = null;
+    this.head = (this.head + 1) % this.queue.length;
+    this.count--;
+  }
+
+  /** Applies every answer that is ready, in queue order; then sleeps on the doorbell if needed. */
+  poll(): void {
+    this.armed = this.armed && true;
+    this.pumpOverflow();
+    let applied = 0;
+    while (this.count > 0) {
+      const e = this.queue[this.head];
+      if (e.kind === K_LOCAL) {
+        this.applyLocal(e);
+      } else if (e.kind === K_PUBLISH) {
+        const link = this.links[e.partition];
+        if (link.epoch !== e.epoch) {
+          this.failPublish(e);
+        } else if (!this.applyDelivery(link, e)) {
+          break;
+        }
+      } else if (!this.applyQuery(e)) {
+        break;
+      }
+      this.popHead();
+      if (++applied % RECORDS_PER_RELEASE === 0) this.releaseResults();
+    }
+    this.releaseResults();
+    if (this.count > 0 || this.congested) this.arm();
+  }
+
+  private releaseResults(): void {
+    for (const link of this.links) link.results.release();
+  }
+
+  private applyLocal(e: Pending): void {
+    const c = e.client!;
+    if (c.closed) return;
+    const bytes = e.local!;
+    c.out.appendBytes(bytes, 0, bytes.length);
+    this.clients.markDirty(c);
+  }
+
+  /** Applies the records of one delivery answer; false when its final record has not arrived. */
+  private applyDelivery(link: PartitionLink, e: Pending): boolean {
+    const ring = link.results;
+    let records = 0;
+    while (ring.next()) {
+      const off = ring.offset;
+      const v = ring.view;
+      const flags = v.getUint32(off + R.DLV_FLAGS, true);
+      const publisher = e.client!;
+      if ((flags & R.FLAG_FIRST) !== 0 && !publisher.closed) {
+        // The reply goes before the deliveries: a RESP3 client publishing to itself gets `:n`
+        // and then its own push (Redis 7.2+ defers self-pushes until after the reply).
+        addInteger(publisher, v.getUint32(off + R.DLV_RECEIVERS, true));
+        this.clients.markDirty(publisher);
+      }
+      this.applyGroups(ring.bytes, v, off, e.payload);
+      if ((flags & R.FLAG_FINAL) !== 0) return true;
+      if (++records % RECORDS_PER_RELEASE === 0) ring.release();
+    }
+    return false;
+  }
+
+  /** Copies each group's frame to each of its recipients. */
+  private applyGroups(bytes: Uint8Array, v: DataView, off: number, payload: Buffer | null): void {
+    const groups = v.getUint32(off + R.DLV_GROUPS, true);
+    const byId = this.clients.byId;
+    let g = off + R.DLV_FIRST_GROUP;
+    for (let i = 0; i < groups; i++) {
+      const frameLen = v.getUint32(g + R.GROUP_FRAME_LEN, true);
+      const recipients = v.getUint32(g + R.GROUP_RECIPIENTS, true);
+      const frameStart = g + R.GROUP_FRAME;
+      const frameEnd = frameStart + frameLen;
+      let idPos = frameStart + R.pad4(frameLen);
+      for (let r = 0; r < recipients; r++, idPos += 4) {
+        const c = byId.get(v.getUint32(idPos, true));
+        if (c === undefined || c.closed) continue;
+        c.out.appendBytes(bytes, frameStart, frameEnd);
+        if (payload !== null) {
+          c.out.appendStable(payload);
+          c.out.appendBytes(RESP_TRAILER, 0, 2);
+        }
+        if (!c.dirty) this.clients.markDirty(c);
+        if (this.clients.overHardLimit(c)) this.clients.dropForOutputLimit(c);
+      }
+      g = idPos;
+    }
+  }
+
+  private failPublish(e: Pending): void {
+    const c = e.client!;
+    if (c.closed) return;
+    addError(c, 'ERR ringcast: the partition worker for this channel crashed; the message was not delivered');
+    this.clients.markDirty(c);
+  }
+
+  /** Merges partition answers into a query; true once every partition has answered. */
+  private applyQuery(e: Pending): boolean {
+    const q = e.query!;
+    let done = true;
+    for (let i = 0; i < this.links.length; i++) {
+      if (e.waiting[i] === -1) continue;
+      const link = this.links[i];
+      if (link.epoch !== e.waiting[i]) {
+        e.waiting[i] = -1;
+        continue;
+      }
+      const ring = link.results;
+      while (e.waiting[i] !== -1 && ring.next()) {
+        const v = ring.view;
+        const off = ring.offset;
+        const n = v.getUint32(off + R.LIST_COUNT, true);
+        let pos = off + R.LIST_ITEMS;
+        if (ring.type === R.R_NAMES) {
+          for (let k = 0; k < n; k++) {
+            const len = v.getUint32(pos, true);
+            q.names.push(Buffer.from(ring.bytes.subarray(pos + 4, pos + 4 + len)));
+            pos += 4 + R.pad4(len);
+          }
+        } else {
+          for (let k = 0; k < n; k++, pos += 4) {
+            const value = v.getUint32(pos, true);
+            if (q.counts.length <= k) q.counts.push(value);
+            else q.counts[k] += value;
+          }
+        }
+        if ((v.getUint32(off + R.LIST_FLAGS, true) & R.FLAG_FINAL) !== 0) e.waiting[i] = -1;
+      }
+      if (e.waiting[i] !== -1) done = false;
+    }
+    if (!done) return false;
+    const c = e.client!;
+    if (!c.closed) {
+      q.finish(c, q.names, q.counts);
+      this.clients.markDirty(c);
+    }
+    return true;
+  }
+
+  // ---- waking up -----------------------------------------------------------------------------
+
+  /**
+   * Sleeps on the main doorbell until a partition answers or frees ring space. Atomics.waitAsync
+   * without a timeout (node-budget.md §3: timeouts leave delayed tasks behind and starve the loop);
+   * armed only when there is something to wait for, re-checked after arming by sleepAsync.
+   */
+  private arm(): void {
+    if (this.armed || this.stopping) return;
+    this.armed = true;
+    this.mainBell.sleepAsync(this.hasWork, this.onWake);
+  }
+
+  private readonly hasWork = (): boolean => {
+    for (const link of this.links) {
+      if (link.results.hasData()) return true;
+      if (link.congested && link.ops.freeBytes() > 0) return true;
+    }
+    return false;
+  };
+
+  private readonly onWake = (): void => {
+    this.armed = false;
+    if (this.stopping) return;
+    this.poll();
+  };
+
+  private pumpOverflow(): void {
+    let congested = false;
+    for (const link of this.links) if (link.congested && !link.pump()) congested = true;
+    if (!congested && this.pausedClients.length > 0) {
+      const list = this.pausedClients.splice(0);
+      for (const c of list) {
+        c.pausedForRing = false;
+        if (!c.closed) c.resumeInput();
+      }
+    }
+  }
+
+  // ---- partition workers ---------------------------------------------------------------------
+
+  private startLink(index: number, epoch: number): void {
+    const link = new PartitionLink(index, this.bells, 0, epoch, this.workerUrl);
+    this.links[index] = link;
+    link.worker.on('error', (err) => this.onWorkerDied(link, err));
+    link.worker.on('exit', (code) => {
+      if (!this.stopping) this.onWorkerDied(link, new Error(`exited with code ${code}`));
+    });
+  }
+
+  /**
+   * A partition worker died (a bug: workers only ever see well-formed records). Loudly: log it,
+   * start a replacement rebuilt from the clients' subscription sets (the main thread's copy), and
+   * fail the publishes that were in flight on it. Gives up after repeated deaths.
+   */
+  private onWorkerDied(link: PartitionLink, err: Error): void {
+    if (this.links[link.index] !== link || this.stopping) return;
+    console.error(`ringcast: ERROR partition worker ${link.index} died: ${err.stack ?? err.message}`);
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    this.restarts.push(now);
+    if (this.restarts.length > MAX_RESTARTS_PER_MINUTE) {
+      this.onFatal(new Error(`partition workers died ${this.restarts.length} times in a minute; giving up`));
+      return;
+    }
+    link.clearOverflow();
+    void link.worker.terminate();
+    this.startLink(link.index, link.epoch + 1);
+    const fresh = this.links[link.index];
+    for (const c of this.clients.byId.values()) {
+      for (const key of c.channels) this.rebuildOne(fresh, R.OP_SUBSCRIBE, c, R.SPACE_GLOBAL, key);
+      for (const key of c.shardChannels) this.rebuildOne(fresh, R.OP_SUBSCRIBE, c, R.SPACE_SHARD, key);
+      for (const key of c.patterns) {
+        const b = Buffer.from(key, 'latin1');
+        this.writeSubscription(fresh, R.OP_PSUBSCRIBE, c.id, R.SPACE_GLOBAL, c.encoding, b, 0, b.length);
+      }
+    }
+    console.error(`ringcast: partition worker ${link.index} restarted and rebuilt from ${this.clients.size} clients' subscriptions`);
+    this.commit();
+    this.poll();
+  }
+
+  private rebuildOne(link: PartitionLink, type: number, c: Client, space: number, key: string): void {
+    const b = Buffer.from(key, 'latin1');
+    if (this.partitionOf(b, 0, b.length) === link.index) this.writeSubscription(link, type, c.id, space, c.encoding, b, 0, b.length);
+  }
+
+  /** Stops every partition loop and waits for the threads to end (terminates stragglers). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.links.map(async (link) => {
+        const exited = new Promise<void>((resolve) => link.worker.once('exit', () => resolve()));
+        link.clearOverflow();
+        const off = link.ops.tryClaim(R.OP_STOP, 0);
+        if (off >= 0) link.ops.publish();
+        const timer = setTimeout(() => void link.worker.terminate(), off >= 0 ? 2000 : 0);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

@@ -1,0 +1,107 @@
+// Starts the built ringcast broker (dist/src/cli.js) as a child process for integration tests and
+// learns its port from the line it prints once listening. Runs in the vitest process.
+//
+// Invariants: the broker is asked for port 0, so two test files never race for a port; the wait
+// for the listening line is bounded; a broker that fails to start is killed and its output is in
+// the error; stop() always ends the process (SIGKILL after a grace period).
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnTracked, stopProcess } from './redis-server.js';
+
+const LISTENING_TIMEOUT_MS = 15_000;
+const DEFAULT_WORKER_COUNT = 2;
+const LISTENING_LINE = /RESP listening on ([\d.]+):(\d+)/;
+
+export interface BrokerHandle {
+  port: number;
+  host: string;
+  pid: number;
+  proc: ChildProcess;
+  /** All stdout and stderr so far, interleaved in arrival order. */
+  output(): string;
+  /** Sends `signal` (SIGTERM by default), SIGKILL after 5 s; resolves with the exit code (null if killed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface BrokerOptions {
+  workers?: number;
+  /** Appended after the defaults (`--port 0 --bind 127.0.0.1 --workers N`). */
+  args?: string[];
+  /** Merged over the test process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandle> {
+  const cliPath = path.join(findRepoRoot(), 'dist', 'src', 'cli.js');
+  if (!existsSync(cliPath)) {
+    throw new Error(`startBroker: ${cliPath} does not exist; build first (npx tsc -p tsconfig.json, or npm test)`);
+  }
+  const workerCount = opts.workers ?? DEFAULT_WORKER_COUNT;
+  const args = ['--port', '0', '--bind', '127.0.0.1', '--workers', String(workerCount), ...(opts.args ?? [])];
+  const child = spawnTracked(process.execPath, [cliPath, ...args], {
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { proc } = child;
+  let output = '';
+  proc.stderr!.setEncoding('utf8').on('data', (text: string) => { output += text; });
+
+  const address = new Promise<{ host: string; port: number }>((resolve, reject) => {
+    let partialLine = '';
+    let listening = false;
+    proc.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      output += text;
+      if (listening) return;
+      const lines = (partialLine + text).split('\n');
+      partialLine = lines.pop()!;
+      for (const line of lines) {
+        const match = LISTENING_LINE.exec(line);
+        if (match !== null) {
+          listening = true;
+          clearTimeout(timer);
+          resolve({ host: match[1]!, port: Number(match[2]) });
+          return;
+        }
+      }
+    });
+    void child.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited (code ${code}, signal ${proc.signalCode}) before listening; output:\n${output}`));
+    });
+    const timer = setTimeout(() => {
+      reject(new Error(`broker did not print "RESP listening on" within ${LISTENING_TIMEOUT_MS} ms; output:\n${output}`));
+    }, LISTENING_TIMEOUT_MS);
+    timer.unref();
+  });
+
+  try {
+    const { host, port } = await address;
+    return {
+      host,
+      port,
+      pid: proc.pid!,
+      proc,
+      output: () => output,
+      stop: (signal = 'SIGTERM') => stopProcess(child, signal),
+    };
+  } catch (err) {
+    await stopProcess(child, 'SIGKILL');
+    throw err;
+  }
+}
+
+/**
+ * The nearest ancestor of this file holding package.json: two levels up when vitest runs the TS
+ * source (test/helpers), three when the compiled copy in dist/test/helpers is used.
+ */
+function findRepoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('startBroker: no package.json above test/helpers');
+    dir = parent;
+  }
+  return dir;
+}
