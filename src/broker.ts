@@ -16,7 +16,8 @@ import { serverCommands } from './commands/server.js';
 import type { BrokerServices } from './commands/context.js';
 import type { Client } from './transport/client.js';
 
-const WORKER_URL = new URL('../workers/partition-worker.js', import.meta.url);
+/** The partition worker entry (compiled). Tests may pass another entry that wraps it. */
+export const PARTITION_WORKER_URL = new URL('../workers/partition-worker.js', import.meta.url);
 
 export class Broker implements BrokerServices {
   readonly clients: ClientRegistry;
@@ -26,9 +27,9 @@ export class Broker implements BrokerServices {
   private readonly tcp: TcpServer;
   private port = 0;
 
-  constructor(readonly config: Config) {
+  constructor(readonly config: Config, workerUrl: URL = PARTITION_WORKER_URL) {
     this.clients = new ClientRegistry(config);
-    this.router = new Router(config.workers, this.clients, WORKER_URL);
+    this.router = new Router(config.workers, config.ringBytes, this.clients, workerUrl);
     this.clients.onClosed = (c) => {
       this.monitors.delete(c);
       if (c.inPubSub) this.router.dropSubscriptions(c);

@@ -28,6 +28,8 @@ export interface Config {
   pubsubSoftLimitBytes: number;
   pubsubSoftLimitSeconds: number;
   maxClients: number;
+  /** Bytes of each ring between the main thread and a partition worker (each direction). */
+  ringBytes: number;
 }
 
 export function defaultConfig(): Config {
@@ -41,6 +43,7 @@ export function defaultConfig(): Config {
     pubsubSoftLimitBytes: 8 * 1024 * 1024,
     pubsubSoftLimitSeconds: 60,
     maxClients: 10000,
+    ringBytes: 4 * 1024 * 1024,
   };
 }
 
@@ -128,6 +131,14 @@ export const SETTINGS: Setting[] = [
   { name: 'maxclients', flag: 'maxclients', help: 'most clients connected at once', mutable: true,
     get: (c) => String(c.maxClients),
     set: (c, v) => { const n = parseInteger(v, 1, 2 ** 31 - 1); if (Number.isNaN(n)) return 'argument must be between 1 and 4294967295 inclusive'; c.maxClients = n; return null; } },
+  { name: 'ring-size', flag: 'ring-size', help: 'bytes of each main<->partition ring, a power of two (e.g. 4mb)', mutable: false,
+    get: (c) => String(c.ringBytes),
+    set: (c, v) => {
+      const n = parseMemory(v);
+      if (!Number.isFinite(n) || n < 65536 || n > 1024 * 1024 * 1024 || (n & (n - 1)) !== 0) return 'argument must be a power of two between 64kb and 1gb';
+      c.ringBytes = n;
+      return null;
+    } },
   constant('timeout', '0'),
   constant('save', ''),
   constant('appendonly', 'no'),

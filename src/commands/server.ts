@@ -89,6 +89,7 @@ function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubC
     ['pubsub_channels', counts.channels], ['pubsub_patterns', counts.patterns], ['pubsubshard_channels', counts.shardChannels],
     ['total_error_replies', 0], ['client_query_buffer_limit_disconnections', stats.queryLimitDisconnections],
     ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections],
+    ['ringcast_ring_overflows', broker.router.overflowedOps], ['ringcast_backpressure_pauses', broker.router.backpressurePauses],
   ]);
   section('Replication', [
     ['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'], ['master_replid', REPL_ID],

@@ -2,7 +2,7 @@
  * Pattern index: finds the PSUBSCRIBE patterns that match a published channel without running the
  * glob matcher on every pattern.
  *
- * Runs on the partition worker threads; one index per subscription table, single-threaded.
+ * Runs on the partition worker threads; an index belongs to one thread and is not shared.
  *
  * Layout. Each pattern is split into its literal prefix (the bytes before the first `*`, `?` or `[`,
  * with `\x` escapes resolved) and the rest, and classified by the rest:
@@ -26,15 +26,16 @@
  * patterns with an empty prefix (`*foo?`, `?x`, `[ab]*`) sit at the root and are tried on every
  * channel. bench/micro/pattern-match.ts (10,001 patterns, one match, 2-core VM, Node 20): median
  * ~0.09 µs against 180-300 µs for a globMatch scan over all patterns; ~0.35-0.4 KB heap per pattern.
- * No channel->matches cache: at this cost a cache lookup would not be cheaper than the walk.
+ * No channel->matches cache: the walk is already ~0.1 µs; a cache could only pay off with many
+ * GENERAL patterns near the root, and stays out until a benchmark shows that case.
  *
  * Invariants:
  * - node.key (a latin1 string, one char per byte) holds at [0, node.depth) the path from its root
  *   to the node; the node's edge label is key[labelStart, depth). The key is the literal prefix (or
  *   reversed literal suffix) of a pattern that passes through the node and is shared by the nodes
- *   on that path, so nothing is copied per node. Strings rather than Uint8Arrays: a short one-byte
- *   string costs ~30 heap bytes against ~180 for a small Uint8Array, and charCodeAt on a flat
- *   string is as cheap as an indexed byte load.
+ *   on that path, so nothing is copied per node. Why strings and not Uint8Arrays: moving keys to
+ *   strings (and sharing one empty slots array) took the heap cost from ~690 to ~365 bytes per
+ *   pattern, with no slowdown in bench/micro/pattern-match.ts.
  * - Apart from roots, no node is without slots, suffix tree and children, and none has exactly one
  *   child and nothing else: remove() deletes or merges such nodes, so churn does not leak nodes.
  * - A slot's node never changes identity while the slot lives (splits insert a new parent above it,

@@ -32,9 +32,6 @@ export interface PartitionWorkerData {
   mainBellIndex: number;
 }
 
-/** 4 MiB each way: room for ~50k small publishes in flight per partition. */
-export const OPS_RING_BYTES = 4 * 1024 * 1024;
-export const RESULTS_RING_BYTES = 4 * 1024 * 1024;
 
 interface OverflowRecord {
   type: number;
@@ -51,6 +48,8 @@ export class PartitionLink {
   private readonly overflow: OverflowRecord[] = [];
   /** Ops were written since the last publish(). */
   private unpublished = false;
+  /** Ops that found the ring full and waited in the overflow queue (INFO ringcast_ring_overflows). */
+  overflowedOps = 0;
   /** Bumped each time the worker is replaced: pending answers from an older epoch are lost. */
   readonly epoch: number;
 
@@ -60,10 +59,11 @@ export class PartitionLink {
     mainBellIndex: number,
     epoch: number,
     workerUrl: URL,
+    ringBytes: number,
   ) {
     this.epoch = epoch;
-    const opsRing = createRingBuffer(OPS_RING_BYTES);
-    const resultsRing = createRingBuffer(RESULTS_RING_BYTES);
+    const opsRing = createRingBuffer(ringBytes);
+    const resultsRing = createRingBuffer(ringBytes);
     this.ops = new RingProducer(opsRing);
     this.results = new RingConsumer(resultsRing);
     const workerBell = new Doorbell(bells, index + 1);
@@ -110,6 +110,7 @@ export class PartitionLink {
     }
     const copy = Buffer.alloc(bytes);
     this.overflow.push({ type, bytes: copy });
+    this.overflowedOps++;
     this.targetBytes = copy;
     this.targetView = new DataView(copy.buffer, copy.byteOffset, copy.byteLength);
     return 0;

@@ -30,6 +30,11 @@ import { PartitionLink } from './partition-link.js';
 export const HELD_PAYLOAD_BYTES = 8 * 1024;
 /** Result records applied before the consumed ring space is handed back to the worker. */
 const RECORDS_PER_RELEASE = 64;
+/**
+ * Output appended per poll before the rest waits for the next turn: the flush writes in between,
+ * so a fast reader's output stays bounded per turn even when a full ring is drained.
+ */
+const APPLY_BYTES_PER_POLL = 4 * 1024 * 1024;
 /** Worker restarts tolerated per minute before the broker gives up and exits. */
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -73,12 +78,12 @@ export class Router {
   private armed = false;
   private stopping = false;
   private restarts: number[] = [];
-  private readonly payloadView: Buffer[] = [];
   /** Set by the broker: a fatal condition (workers keep dying). */
   onFatal: (err: Error) => void = (err) => { throw err; };
 
   constructor(
     workerCount: number,
+    private readonly ringBytes: number,
     private readonly clients: ClientRegistry,
     private readonly workerUrl: URL,
   ) {
@@ -232,9 +237,20 @@ export class Router {
     if (this.count > 0 || this.congested) this.arm();
   }
 
+  /** Clients paused so far because a ring was full (INFO ringcast_backpressure_pauses). */
+  backpressurePauses = 0;
+
+  /** Ops that waited in an overflow queue so far, over all partitions and their replacements. */
+  get overflowedOps(): number {
+    return this.retiredOverflowedOps + this.links.reduce((n, l) => n + l.overflowedOps, 0);
+  }
+
+  private retiredOverflowedOps = 0;
+
   /** Pauses a client's input until the rings have room (backpressure to publishers). */
   pauseForRing(c: Client): void {
     if (c.pausedForRing) return;
+    this.backpressurePauses++;
     c.pausedForRing = true;
     c.transport.pause();
     this.pausedClients.push(c);
@@ -301,10 +317,15 @@ export class Router {
 
   /** Applies every answer that is ready, in queue order; then sleeps on the doorbell if needed. */
   poll(): void {
-    this.armed = this.armed && true;
     this.pumpOverflow();
     let applied = 0;
+    this.appliedBytes = 0;
     while (this.count > 0) {
+      if (this.appliedBytes >= APPLY_BYTES_PER_POLL) {
+        // Fairness: write what was applied, continue on the next turn.
+        this.clients.scheduleFlush();
+        break;
+      }
       const e = this.queue[this.head];
       if (e.kind === K_LOCAL) {
         this.applyLocal(e);
@@ -324,6 +345,9 @@ export class Router {
     this.releaseResults();
     if (this.count > 0 || this.congested) this.arm();
   }
+
+  /** Bytes appended to client output during the current poll. */
+  private appliedBytes = 0;
 
   private releaseResults(): void {
     for (const link of this.links) link.results.release();
@@ -379,8 +403,8 @@ export class Router {
           c.out.appendBytes(RESP_TRAILER, 0, 2);
         }
         if (!c.dirty) this.clients.markDirty(c);
-        if (this.clients.overHardLimit(c)) this.clients.dropForOutputLimit(c);
       }
+      this.appliedBytes += recipients * (frameLen + (payload === null ? 0 : payload.length + 2));
       g = idPos;
     }
   }
@@ -477,7 +501,7 @@ export class Router {
   // ---- partition workers ---------------------------------------------------------------------
 
   private startLink(index: number, epoch: number): void {
-    const link = new PartitionLink(index, this.bells, 0, epoch, this.workerUrl);
+    const link = new PartitionLink(index, this.bells, 0, epoch, this.workerUrl, this.ringBytes);
     this.links[index] = link;
     link.worker.on('error', (err) => this.onWorkerDied(link, err));
     link.worker.on('exit', (code) => {
@@ -501,6 +525,7 @@ export class Router {
       return;
     }
     link.clearOverflow();
+    this.retiredOverflowedOps += link.overflowedOps;
     void link.worker.terminate();
     this.startLink(link.index, link.epoch + 1);
     const fresh = this.links[link.index];

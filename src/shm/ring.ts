@@ -19,11 +19,12 @@
  *             +--------------------------------------------------------------+
  *
  *   A record never splits across the end. When it would not fit before the end, a pad record
- *   (type PAD_RECORD_TYPE, length = the rest of the area - 8) fills the end and the record starts
- *   at offset 0:
+ *   (type PAD_RECORD_TYPE, length = the bytes left - 8) fills the end and the record starts at 0;
+ *   the pad and the record are claimed (and so published) together:
  *
- *     0        record N+1                     tail & mask                    dataBytes
- *     |[len|type|payload....]  ....free....   |[rest-8|PAD| ignored ........]|
+ *     0                        head & mask             old tail & mask            dataBytes
+ *     |[len|type|payload..]  free  |[unread records ...]|[left-8|PAD| skipped ...]|
+ *      ^ the record that did not fit before the end; the new tail follows it
  *
  * Positions (HEAD, TAIL and the cached copies) are free-running int32 counters that wrap through
  * 2^32; `(tail - head) | 0` is the fill and `position & mask` the offset. Every record span is a
@@ -31,8 +32,8 @@
  *
  * Memory ordering: the producer writes headers and payload with plain stores, then makes a whole
  * batch visible with ONE Atomics.store(TAIL); the consumer reads TAIL with Atomics.load before it
- * reads the records (seq-cst Atomics give release/acquire). The consumer frees space with ONE
- * Atomics.store(HEAD) per drain. The producer caches HEAD and re-reads it only when the ring looks
+ * reads the records (seq-cst Atomics give release/acquire), and re-reads it only when it has walked
+ * up to the TAIL it saw. The consumer frees space with ONE Atomics.store(HEAD) per drain. The producer caches HEAD and re-reads it only when the ring looks
  * full. Why batch: each Atomics op costs 25-30 ns here and a publish that wakes the consumer costs a
  * futex wake (4-7 us under load, 11-15 us from idle). Publishing per 32 records instead of per record
  * took 64-byte records from 3.07 M/s to 9.51 M/s main -> worker (node-budget.md §1).
@@ -102,8 +103,9 @@ function ringDataBytes(sab: SharedArrayBuffer): number {
 }
 
 /**
- * A quarter of the area, so that a record plus the pad before it (< one record span) takes at most
- * half the ring: a producer waiting for that much space is always satisfied once the consumer drains.
+ * A quarter of the area: a record plus the pad before it (< one record span) then takes at most half
+ * the ring, so a producer waiting for canClaim() is satisfied once the consumer drains, even while
+ * the consumer still holds one record under its cursor (1/4 + 1/2 <= 1).
  */
 function maxPayloadBytesOf(dataBytes: number): number {
   return dataBytes / 4 - RECORD_HEADER_BYTES;
@@ -148,6 +150,12 @@ export class RingProducer {
     this.cachedHead = Atomics.load(this.control, HEAD_INDEX);
   }
 
+  /**
+   * Reserves a record (and the pad before it, at a wrap) and writes its header. Returns the payload's
+   * offset in `bytes` (8-aligned), or -1 when there is no room now: nothing is written, and the
+   * caller applies backpressure (see the header for the wait protocol). The record is visible only
+   * after publish(). Throws RangeError for payloadBytes outside [0, maxPayloadBytes] or a type < 0.
+   */
   tryClaim(type: number, payloadBytes: number): number {
     this.checkPayloadBytes(payloadBytes);
     if ((type | 0) !== type || type < 0) {
@@ -182,7 +190,10 @@ export class RingProducer {
     return offset + RECORD_HEADER_BYTES;
   }
 
-  /** Throws if no claimed record is unpublished, RangeError if payloadBytes exceeds the claimed size. */
+  /**
+   * Shrinks the newest unpublished claim to payloadBytes (claim an upper bound, write, then trim).
+   * Throws if no claim is unpublished, RangeError if payloadBytes exceeds the claimed size.
+   */
   trimLast(payloadBytes: number): void {
     if (!this.lastClaimOpen) throw new Error('trimLast: no unpublished record to trim');
     const headerIndex = (this.lastClaimPosition & this.mask) >> 2;
@@ -194,6 +205,7 @@ export class RingProducer {
     this.tail = (this.lastClaimPosition + recordSpanBytes(payloadBytes)) | 0;
   }
 
+  /** One Atomics.store(TAIL) for every record claimed since the last publish, then consumerBell.ring(). */
   publish(): void {
     this.lastClaimOpen = false;
     if (this.tail === this.publishedTail) return;
@@ -308,13 +320,17 @@ export class RingConsumer {
     }
   }
 
-  /** Frees every record before the cursor; the record next() last returned stays readable. */
+  /**
+   * Frees every record before the cursor with one Atomics.store(HEAD), and rings producerBell if the
+   * producer asked for space. The record next() last returned stays readable (it is freed by the
+   * release after the next next()), so a consumer may release while it still reads the current one.
+   */
   release(): void {
     const consumed = this.consumedPosition;
     if (consumed === this.releasedPosition) return;
     this.releasedPosition = consumed;
     Atomics.store(this.control, HEAD_INDEX, consumed);
-    if (this.producerBell !== null && Atomics.load(this.control, SPACE_WANTED_INDEX) === 2) {
+    if (this.producerBell !== null && Atomics.load(this.control, SPACE_WANTED_INDEX) !== 0) {
       this.producerBell.ring();
     }
   }

@@ -3,8 +3,10 @@
  *
  * Anything that queues output marks the client dirty; one setImmediate per event-loop turn writes
  * each dirty client once (STYLE example 6, Redis handleClientsWithPendingWrites). The flush is also
- * where the pub/sub output-buffer limits are enforced: a subscriber over the hard limit, or over the
- * soft limit for longer than its seconds, is disconnected and counted, never buffered without bound.
+ * where the pub/sub output-buffer limits are enforced, after the write, on what the peer has not
+ * taken: a subscriber over the hard limit, or over the soft limit for longer than its seconds, is
+ * disconnected and counted, never buffered without bound. (The router caps what one turn appends,
+ * so a turn's output is bounded too.)
  */
 import type { Config } from '../config.js';
 import { Client, type Transport } from './client.js';
@@ -80,15 +82,6 @@ export class ClientRegistry {
     if (this.byId.delete(c.id)) this.onClosed(c);
   }
 
-  /**
-   * Cheap check on the delivery path: true when the client must be dropped for exceeding the hard
-   * limit with what is queued in this turn alone (the flush does the full check).
-   */
-  overHardLimit(c: Client): boolean {
-    const hard = this.config.pubsubHardLimitBytes;
-    return hard > 0 && c.out.queuedBytes > hard;
-  }
-
   /** Disconnects a subscriber over its output limit, as Redis does: no error, just closed. */
   dropForOutputLimit(c: Client): void {
     if (c.closed) return;
@@ -110,13 +103,14 @@ export class ClientRegistry {
       const c = list[i];
       c.dirty = false;
       if (c.closed) continue;
-      if (c.inPubSub && this.outputLimitExceeded(c, now)) {
-        this.dropForOutputLimit(c);
-        continue;
-      }
       if (!c.out.isEmpty) {
         c.transport.write(c.out.take());
         c.out.afterWrite(c.transport.pendingBytes() === 0);
+      }
+      // Measured after the write: what the peer has not taken is what the limit bounds.
+      if (c.inPubSub && this.outputLimitExceeded(c, now)) {
+        this.dropForOutputLimit(c);
+        continue;
       }
       if (c.closeAfterFlush) {
         c.closed = true;

@@ -1,0 +1,250 @@
+// Ordering under load, with real partition worker threads behind a real listening broker: what any
+// one connection observes must be an order single-threaded Redis could produce for the same arrival
+// order (docs/architecture.md, "Ordering"). Sequence checkers, no timing assertions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type BrokerHandle } from '../helpers/broker.js';
+import { StreamClient, partitionOf, waitFor } from '../helpers/stream-client.js';
+import type { RespValue } from '../helpers/resp-reply.js';
+
+const text = (v: RespValue): string => (Buffer.isBuffer(v) ? v.toString() : String(v));
+
+/** A message/pmessage frame as [kind, ...fields] strings, from an array (RESP2) or a push (RESP3). */
+function frame(v: RespValue): string[] | null {
+  const items = Array.isArray(v) ? v : v !== null && typeof v === 'object' && 'push' in v ? v.push : null;
+  return items ? items.map(text) : null;
+}
+
+/** Channels with the given prefix, one per partition, so a test spans every partition. */
+function channelPerPartition(prefix: string, partitions: number): string[] {
+  const out: string[] = new Array(partitions);
+  let found = 0;
+  for (let i = 0; found < partitions; i++) {
+    const ch = `${prefix}${i}`;
+    const p = partitionOf(ch, partitions);
+    if (out[p] === undefined) {
+      out[p] = ch;
+      found++;
+    }
+  }
+  return out;
+}
+
+describe.each([1, 3])('with %i partition worker(s)', (workers) => {
+  let broker: BrokerHandle;
+  beforeAll(async () => {
+    // A small ring keeps the rings full and the overflow/backpressure path busy under load.
+    broker = await startBroker({ workers, args: ['--ring-size', '64kb'] });
+  });
+  afterAll(async () => {
+    // The small ring must really have filled up, or the backpressure path went untested.
+    const info = await StreamClient.connect(broker.port);
+    let text = '';
+    info.onValue = (v) => (text = Buffer.isBuffer(v) ? v.toString() : String(v));
+    info.send('INFO', 'stats');
+    await waitFor(() => text.length > 0, 5000, () => 'INFO');
+    info.close();
+    await broker.stop();
+    expect(Number(/ringcast_ring_overflows:(\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/ringcast_backpressure_pauses:(\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('a RESP3 client publishing to itself across partitions sees reply, push and PONG in command order', async () => {
+    const [a, b] = channelPerPartition('self:', Math.max(workers, 2));
+    const c = await StreamClient.connect(broker.port);
+    const seen: string[] = [];
+    c.onValue = (v) => {
+      const f = frame(v);
+      seen.push(f && typeof v === 'object' && v !== null && 'push' in v ? `push:${f.join(',')}` : text(v));
+    };
+    c.send('HELLO', '3');
+    c.send('SUBSCRIBE', a, b);
+    await waitFor(() => seen.length === 3, 5000, () => `handshake, got ${seen.length}`);
+    seen.length = 0;
+    const rounds = 2000;
+    const cmds: string[][] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      cmds.push(['PUBLISH', a, `a${i}`], ['PING'], ['PUBLISH', b, `b${i}`], ['PING']);
+      // Redis 7.2+: a command's own reply comes before the pushes it causes to its own client.
+      expected.push('1', `push:message,${a},a${i}`, 'PONG', '1', `push:message,${b},b${i}`, 'PONG');
+    }
+    c.sendMany(cmds);
+    await waitFor(() => seen.length >= expected.length, 20000, () => `${expected.length} replies, got ${seen.length}`);
+    expect(seen).toEqual(expected);
+    c.close();
+  });
+
+  it('one publisher across every partition: each subscriber sees publish order, message before pmessage', async () => {
+    const channels = channelPerPartition('ord:', Math.max(workers, 2) * 3);
+    const total = 20000;
+    const subs: StreamClient[] = [];
+    const seqs: number[][] = [];
+    const patternFollows: boolean[] = [];
+    for (let s = 0; s < 3; s++) {
+      const c = await StreamClient.connect(broker.port);
+      const mine: number[] = [];
+      seqs.push(mine);
+      patternFollows.push(true);
+      let lastMessage = -1;
+      c.onValue = (v) => {
+        const f = frame(v);
+        if (f?.[0] === 'message') {
+          mine.push(Number(f[2]));
+          lastMessage = Number(f[2]);
+        } else if (f?.[0] === 'pmessage') {
+          if (Number(f[3]) !== lastMessage) patternFollows[s] = false;
+        }
+      };
+      c.send('SUBSCRIBE', ...channels);
+      if (s === 2) c.send('PSUBSCRIBE', 'ord:*');
+      subs.push(c);
+    }
+    const pub = await StreamClient.connect(broker.port);
+    let replies = 0;
+    let receivers = 0;
+    pub.onValue = (v) => {
+      replies++;
+      receivers += Number(v);
+    };
+    // Make sure every subscription is in place before publishing: a PING round trip on each
+    // subscriber is ordered behind its SUBSCRIBE.
+    const ready: number[] = [0, 0, 0];
+    const probes = subs.map((c, i) => {
+      const prev = c.onValue;
+      c.onValue = (v) => {
+        const f = frame(v);
+        if (f?.[0] === 'pong') ready[i] = 1;
+        else prev(v);
+      };
+      c.send('PING');
+      return prev;
+    });
+    await waitFor(() => ready.every((r) => r === 1), 5000, () => 'subscribers ready');
+    subs.forEach((c, i) => (c.onValue = probes[i]));
+
+    for (let start = 0; start < total; start += 1000) {
+      const batch: string[][] = [];
+      for (let i = start; i < start + 1000; i++) batch.push(['PUBLISH', channels[i % channels.length], String(i)]);
+      pub.sendMany(batch);
+    }
+    await waitFor(() => replies === total && seqs.every((s) => s.length === total), 30000,
+      () => `replies ${replies}/${total}, deliveries ${seqs.map((s) => s.length).join('/')}`);
+    for (const s of seqs) {
+      for (let i = 0; i < total; i++) if (s[i] !== i) throw new Error(`subscriber saw ${s[i]} at position ${i}`);
+    }
+    expect(patternFollows).toEqual([true, true, true]);
+    // 3 channel subscribers + 1 pattern subscription per message.
+    expect(receivers).toBe(total * 4);
+    for (const c of subs) c.close();
+    pub.close();
+  });
+
+  it('many publishers and channels: nothing lost, duplicated or reordered, replies sum to deliveries', async () => {
+    const channelCount = 40;
+    const channels = Array.from({ length: channelCount }, (_, i) => `load:${i}`);
+    const publishers = 4;
+    const perPublisher = 5000;
+    const subscriberCount = 12;
+    const errors: string[] = [];
+    let deliveries = 0;
+    const subs: StreamClient[] = [];
+    const subscribedTo: Set<string>[] = [];
+    let confirmations = 0;
+    let expectedConfirmations = 0;
+    for (let s = 0; s < subscriberCount; s++) {
+      const c = await StreamClient.connect(broker.port);
+      const mine = channels.filter((_, i) => (i + s) % 3 !== 0);
+      subscribedTo.push(new Set(mine));
+      expectedConfirmations += mine.length;
+      // "publisher/channel" -> the sequence number this subscriber expects next.
+      const wanted = new Map<string, number>();
+      c.onValue = (v) => {
+        const f = frame(v);
+        if (f?.[0] === 'subscribe') {
+          confirmations++;
+          return;
+        }
+        if (f?.[0] !== 'message') return;
+        deliveries++;
+        const [p, seq] = f[2].split(':').map(Number);
+        const key = `${p}/${f[1]}`;
+        const want = wanted.get(key) ?? 0;
+        if (seq !== want) errors.push(`sub ${s} ${key}: got ${seq}, want ${want}`);
+        wanted.set(key, seq + 1);
+      };
+      c.send('SUBSCRIBE', ...mine);
+      subs.push(c);
+    }
+    await waitFor(() => confirmations === expectedConfirmations, 5000, () => 'subscriptions');
+    let replySum = 0;
+    let replies = 0;
+    const pubs: StreamClient[] = [];
+    for (let p = 0; p < publishers; p++) {
+      const c = await StreamClient.connect(broker.port);
+      c.onValue = (v) => {
+        replies++;
+        replySum += Number(v);
+      };
+      pubs.push(c);
+    }
+    let expectedDeliveries = 0;
+    for (const sub of subscribedTo) for (let p = 0; p < publishers; p++) for (let i = 0; i < perPublisher; i++) {
+      if (sub.has(channels[(i * 7 + p) % channelCount])) expectedDeliveries++;
+    }
+    const total = publishers * perPublisher;
+    const counters = Array.from({ length: publishers }, () => new Map<string, number>());
+    for (let start = 0; start < perPublisher; start += 500) {
+      for (let p = 0; p < publishers; p++) {
+        const batch: string[][] = [];
+        for (let i = start; i < start + 500; i++) {
+          const ch = channels[(i * 7 + p) % channelCount];
+          const seq = counters[p].get(ch) ?? 0;
+          counters[p].set(ch, seq + 1);
+          batch.push(['PUBLISH', ch, `${p}:${seq}`]);
+        }
+        pubs[p].sendMany(batch);
+      }
+    }
+    await waitFor(() => replies === total && deliveries >= expectedDeliveries, 30000,
+      () => `replies ${replies}/${total}, deliveries ${deliveries}/${expectedDeliveries}`);
+    expect(errors).toEqual([]);
+    expect(deliveries).toBe(expectedDeliveries);
+    expect(replySum).toBe(expectedDeliveries);
+    for (const c of [...subs, ...pubs]) c.close();
+  });
+
+  it('no message on a channel arrives after its unsubscribe confirmation', async () => {
+    const [ch] = channelPerPartition('unsub:', 1);
+    const sub = await StreamClient.connect(broker.port);
+    const events: string[] = [];
+    sub.onValue = (v) => {
+      const f = frame(v);
+      if (f) events.push(f[0] === 'message' ? `m${f[2]}` : f[0]);
+    };
+    sub.send('SUBSCRIBE', ch);
+    await waitFor(() => events.length === 1, 5000, () => 'subscribe');
+    const pub = await StreamClient.connect(broker.port);
+    let replies = 0;
+    let receivers = 0;
+    pub.onValue = (v) => {
+      replies++;
+      receivers += Number(v);
+    };
+    const total = 20000;
+    const batch: string[][] = [];
+    for (let i = 0; i < total; i++) batch.push(['PUBLISH', ch, String(i)]);
+    pub.sendMany(batch);
+    // Unsubscribe while the publishes are in flight.
+    setTimeout(() => sub.send('UNSUBSCRIBE', ch), 5);
+    await waitFor(() => replies === total && events.includes('unsubscribe'), 30000, () => `replies ${replies}`);
+    const at = events.indexOf('unsubscribe');
+    const after = events.slice(at + 1);
+    expect(after).toEqual([]);
+    // Every PUBLISH that counted this subscriber delivered to it, and the messages are in order.
+    const got = events.slice(1, at);
+    expect(got.length).toBe(receivers);
+    expect(got).toEqual(Array.from({ length: got.length }, (_, i) => `m${i}`));
+    sub.close();
+    pub.close();
+  });
+});

@@ -1,0 +1,66 @@
+// The broker as a process: start-up lines, --help, flag errors, a port already in use, clean
+// shutdown on SIGINT/SIGTERM.
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startBroker } from '../helpers/broker.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli.js');
+
+describe('the ringcast process', () => {
+  it('prints one line per listener and the worker count, and exits 0 on SIGTERM', async () => {
+    const b = await startBroker({ workers: 2 });
+    expect(b.output()).toMatch(/ringcast \S+: 2 partition workers/);
+    expect(b.output()).toMatch(/RESP listening on 127\.0\.0\.1:\d+/);
+    expect(await b.stop('SIGTERM')).toBe(0);
+    expect(b.output()).toContain('ringcast: stopped');
+  });
+
+  it('exits 0 on SIGINT with clients and subscriptions open', async () => {
+    const b = await startBroker({ workers: 1 });
+    const sock = net.connect(b.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('SUBSCRIBE news\r\n');
+    await new Promise((r) => sock.once('data', r));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.on('error', () => {});
+    expect(await b.stop('SIGINT')).toBe(0);
+    await closed;
+  });
+
+  it('--help lists every flag with its default', () => {
+    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', timeout: 10000 });
+    expect(r.status).toBe(0);
+    for (const flag of ['--port', '--bind', '--workers', '--proto-max-bulk-len', '--client-output-buffer-limit', '--ring-size', '--help']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toMatch(/--port\s+.*\[default: 6379\]/);
+    expect(r.stdout).toMatch(/--workers\s+.*\[default: auto/);
+  });
+
+  it('names the option and the value when a flag is bad', () => {
+    const r = spawnSync(process.execPath, [CLI, '--workers', 'lots'], { encoding: 'utf8', timeout: 10000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("invalid value 'lots' for --workers");
+    const u = spawnSync(process.execPath, [CLI, '--colour', 'red'], { encoding: 'utf8', timeout: 10000 });
+    expect(u.status).not.toBe(0);
+    expect(u.stderr).toContain('unknown option --colour');
+  });
+
+  it('a port already in use gets a one-line error naming the port and a non-zero exit', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [CLI, '--port', String(port), '--workers', '1'], { encoding: 'utf8', timeout: 15000 });
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(`ringcast: cannot listen on 127.0.0.1:${port}: address already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
