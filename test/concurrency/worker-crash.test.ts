@@ -1,0 +1,60 @@
+// A partition worker that dies is a loud error, not a silently wedged broker: the in-flight publish
+// gets an error reply, a replacement worker is rebuilt from the clients' subscriptions, and
+// traffic continues. Real threads: the broker runs in this process with a worker entry that
+// crashes on demand (test/concurrency/fixtures/crashing-partition-worker.ts, compiled to dist/).
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Broker } from '../../src/broker.js';
+import { defaultConfig } from '../../src/config.js';
+import { StreamClient, waitFor } from '../helpers/stream-client.js';
+import type { RespValue } from '../helpers/resp-reply.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CRASHING_WORKER = pathToFileURL(path.resolve(here, '../../dist/test/concurrency/fixtures/crashing-partition-worker.js'));
+const text = (v: RespValue): string => (Array.isArray(v) ? v.map(text).join(' ') : Buffer.isBuffer(v) ? v.toString() : typeof v === 'object' && v !== null && 'error' in v ? `ERR:${v.error}` : String(v));
+
+describe('a partition worker that dies', () => {
+  let broker: Broker;
+  let port: number;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+    broker = new Broker({ ...defaultConfig(), port: 0, workers: 2 }, CRASHING_WORKER);
+    port = (await broker.start()).port;
+  });
+  afterAll(async () => {
+    await broker.stop();
+    vi.restoreAllMocks();
+  });
+
+  it('fails the in-flight publish loudly, restarts, and keeps every subscription', async () => {
+    const sub = await StreamClient.connect(port);
+    const seen: string[] = [];
+    sub.onValue = (v) => seen.push(text(v));
+    sub.send('SUBSCRIBE', 'room:a', 'room:b', 'crash:now');
+    sub.send('PSUBSCRIBE', 'room:*');
+    await waitFor(() => seen.length === 4, 5000, () => 'subscriptions');
+    const pub = await StreamClient.connect(port);
+    const replies: string[] = [];
+    pub.onValue = (v) => replies.push(text(v));
+
+    pub.send('PUBLISH', 'crash:now', 'boom');
+    await waitFor(() => replies.length === 1, 10000, () => 'reply to the crashing publish');
+    expect(replies[0]).toMatch(/^ERR:ERR ringcast: the partition worker for this channel crashed/);
+    expect(errors.some((e) => /partition worker \d died: .*deliberate crash/s.test(e))).toBe(true);
+    expect(errors.some((e) => /partition worker \d restarted and rebuilt/.test(e))).toBe(true);
+
+    seen.length = 0;
+    pub.send('PUBLISH', 'room:a', 'after');
+    pub.send('PUBLISH', 'room:b', 'after');
+    pub.send('PUBSUB', 'NUMSUB', 'room:a', 'room:b', 'crash:now');
+    pub.send('PUBSUB', 'NUMPAT');
+    await waitFor(() => replies.length === 5, 10000, () => `replies ${replies.join('|')}`);
+    expect(replies.slice(1)).toEqual(['2', '2', 'room:a 1 room:b 1 crash:now 1', '1']);
+    await waitFor(() => seen.length === 4, 5000, () => `deliveries ${seen.join('|')}`);
+    expect(seen).toEqual(['message room:a after', 'pmessage room:* room:a after', 'message room:b after', 'pmessage room:* room:b after']);
+    sub.close();
+    pub.close();
+  });
+});
