@@ -4,7 +4,7 @@
  */
 import { REDIS_COMPAT_VERSION } from '../config.js';
 import {
-  addArrayHeader, addBulk, addBulkString, addError, addInteger, addMapHeader, addNull, addOk, addSimple, addVerbatim, SHARED,
+  addArrayHeader, addBulk, addBulkString, addError, addInteger, addMapHeader, addNull, addOk, addRaw, addSimple, addVerbatim, SHARED,
 } from '../protocol/reply.js';
 import type { Client } from '../transport/client.js';
 import type { CommandContext } from './context.js';
@@ -23,13 +23,13 @@ function ping(ctx: CommandContext): void {
   if (c.resp === 2 && c.inPubSub) {
     // RESP2 pub/sub mode: the reply is a "pong" message frame.
     addArrayHeader(c, 2);
-    c.out.appendBytes(PONG_WORD, 0, PONG_WORD.length);
+    addRaw(c, PONG_WORD);
     if (ctx.argc === 2) addBulk(c, ctx.buf, ctx.argStart[1], ctx.argEnd[1]);
     else addBulk(c, ctx.buf, 0, 0);
     return;
   }
   if (ctx.argc === 2) addBulk(c, ctx.buf, ctx.argStart[1], ctx.argEnd[1]);
-  else c.out.appendBytes(SHARED.pong, 0, SHARED.pong.length);
+  else addRaw(c, SHARED.pong);
 }
 
 function echo(ctx: CommandContext): void {
@@ -52,6 +52,9 @@ function reset(ctx: CommandContext): void {
   c.db = 0;
   c.resp = 2;
   c.name = '';
+  c.replyOff = false;
+  c.skipNextReply = false;
+  c.muted = false;
   addSimple(c, 'RESET');
 }
 
@@ -187,6 +190,7 @@ const CLIENT_HELP = [
   'LIST [options ...]', '    Return information about client connections. Options:',
   '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)', '      Return clients of specified type.',
   '    * ID <client-id> [<client-id> ...]', '      Return clients of specified IDs.',
+  'REPLY (ON|OFF|SKIP)', '    Control the replies sent to the current connection.',
   'SETNAME <name>', '    Assign the name <name> to the current connection.',
   'SETINFO <option> <value>', '    Set client meta attr. Options are:',
   '    * LIB-NAME: the client lib name.', '    * LIB-VER: the client lib version.',
@@ -345,6 +349,23 @@ const CLIENT_SUBCOMMANDS: CommandSpec[] = [
     addVerbatim(ctx.client, clientInfoLine(ctx.client, 0) + '\n');
   }),
   clientSub('kill', -3, 'Terminates open connections.', clientKill),
+  clientSub('reply', 3, 'Instructs the server whether to reply to commands.', (ctx) => {
+    const c = ctx.client;
+    if (ctx.argIs(2, 'on')) {
+      c.replyOff = false;
+      c.skipNextReply = false;
+      c.muted = false;
+      addOk(c);
+    } else if (ctx.argIs(2, 'off')) {
+      c.replyOff = true;
+      c.muted = true;
+    } else if (ctx.argIs(2, 'skip')) {
+      if (!c.replyOff) c.skipNextReply = true;
+      c.muted = true;
+    } else {
+      addError(c, 'ERR syntax error');
+    }
+  }),
   clientSub('no-evict', 3, 'Sets the client eviction mode of the connection.', onOff),
   clientSub('no-touch', 3, 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.', onOff),
   clientSub('help', 2, 'Returns helpful text about the different subcommands.', (ctx) => {

@@ -34,6 +34,9 @@ export class Executor {
     ctx.argEnd = parser.argEnd;
     const startMicros = this.broker.monitors.size > 0 ? nowMicros() : 0;
     const router = this.broker.router;
+    // CLIENT REPLY OFF, or the one command after CLIENT REPLY SKIP: replies are dropped.
+    client.muted = client.replyOff || client.skipNextReply;
+    client.skipNextReply = false;
     router.beginCommand(client);
     const spec = this.resolve(ctx);
     if (spec !== null) {
@@ -43,6 +46,7 @@ export class Executor {
       this.broker.clients.stats.totalCommandsProcessed++;
     }
     router.endCommand(client);
+    client.muted = false;
     client.lastInteractionMs = Date.now();
     if (spec !== null && this.broker.monitors.size > 0 && !spec.skipMonitor && !spec.parent?.skipMonitor) this.feedMonitors(ctx, startMicros);
   }
@@ -66,6 +70,10 @@ export class Executor {
     }
     if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) {
       addError(client, `ERR wrong number of arguments for '${spec.fullName}' command`);
+      return null;
+    }
+    if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
+      addError(client, "ERR Replica can't interact with the keyspace");
       return null;
     }
     if (client.resp === 2 && client.inPubSub && !spec.pubsubContext) {

@@ -7,7 +7,7 @@
  * it. Global and shard subscriptions are two instances of one mechanism (a Namespace below).
  */
 import * as R from '../shm/records.js';
-import { addArrayHeader, addBulk, addError, addInteger, addPushHeader, addSimple, SHARED } from '../protocol/reply.js';
+import { addArrayHeader, addBulk, addError, addInteger, addPushHeader, addRaw, addSimple, SHARED } from '../protocol/reply.js';
 import type { Client } from '../transport/client.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './table.js';
@@ -46,15 +46,12 @@ const SHARD: Namespace = {
 
 /** `subscribe <name> <count>` as a push (RESP3) or array (RESP2); name null -> `$-1` / `_`. */
 function confirm(c: Client, kindWord: Buffer, name: Uint8Array | null, start: number, end: number, count: number): void {
-  addPushHeader(c, 3);
-  c.out.appendBytes(kindWord, 0, kindWord.length);
-  if (name === null) {
-    const nil = c.resp === 3 ? SHARED.null3 : SHARED.nullBulk2;
-    c.out.appendBytes(nil, 0, nil.length);
-  } else {
-    addBulk(c, name, start, end);
-  }
-  addInteger(c, count);
+  const t = c.pushes;
+  addPushHeader(t, 3);
+  addRaw(t, kindWord);
+  if (name === null) addRaw(t, c.resp === 3 ? SHARED.null3 : SHARED.nullBulk2);
+  else addBulk(t, name, start, end);
+  addInteger(t, count);
 }
 
 /** Rejects names too long for one ring record (a ringcast limit; Redis has none below 512 MB). */
@@ -233,7 +230,7 @@ function pubsubHelp(ctx: CommandContext): void {
 // ---- the table -------------------------------------------------------------------------------
 
 const SUB_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'];
-const PUB_FLAGS = ['pubsub', 'loading', 'stale', 'fast'];
+const PUB_FLAGS = ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'];
 const sub = (name: string, summary: string, handler: (ctx: CommandContext) => void, arity: number, since = '2.0.0', keys?: [number, number, number]): CommandSpec => ({
   name, arity, flags: SUB_FLAGS, acl: ['pubsub', 'slow'], group: 'pubsub', summary, since, pubsubContext: true, handler, keys,
 });

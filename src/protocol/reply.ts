@@ -11,6 +11,8 @@ export interface ReplyTarget {
   out: OutputBuffer;
   /** 2 or 3: the protocol chosen with HELLO. */
   resp: number;
+  /** CLIENT REPLY OFF/SKIP: replies are dropped (pub/sub pushes are not replies, see Client.pushes). */
+  muted?: boolean;
 }
 
 const CRLF = '\r\n';
@@ -31,14 +33,22 @@ const SMALL_INTEGERS: Buffer[] = [];
 for (let i = 0; i < 1024; i++) SMALL_INTEGERS.push(Buffer.from(`:${i}\r\n`));
 
 function putShared(t: ReplyTarget, b: Buffer): void {
+  if (t.muted) return;
   t.out.appendBytes(b, 0, b.length);
 }
 
+/** Pre-encoded bytes (shared fragments). */
+export function addRaw(t: ReplyTarget, bytes: Buffer): void {
+  putShared(t, bytes);
+}
+
 export function addOk(t: ReplyTarget): void {
+  if (t.muted) return;
   putShared(t, SHARED.ok);
 }
 
 export function addSimple(t: ReplyTarget, text: string): void {
+  if (t.muted) return;
   t.out.appendAscii('+' + text + CRLF);
 }
 
@@ -47,6 +57,7 @@ export function addSimple(t: ReplyTarget, text: string): void {
  * client bytes is built as latin1 (one char per byte) so the bytes come back exactly.
  */
 export function addError(t: ReplyTarget, text: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+  if (t.muted) return;
   // Redis replaces CR/LF inside error text with spaces so the reply stays one line.
   const safe = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
   const b = Buffer.from('-' + safe + CRLF, encoding);
@@ -54,12 +65,14 @@ export function addError(t: ReplyTarget, text: string, encoding: 'utf8' | 'latin
 }
 
 export function addInteger(t: ReplyTarget, n: number): void {
+  if (t.muted) return;
   if (n >= 0 && n < SMALL_INTEGERS.length) putShared(t, SMALL_INTEGERS[n]);
   else t.out.appendAscii(':' + n + CRLF);
 }
 
 /** Bulk string from raw bytes. */
 export function addBulk(t: ReplyTarget, bytes: Uint8Array, start = 0, end = bytes.length): void {
+  if (t.muted) return;
   t.out.appendAscii('$' + (end - start) + CRLF);
   t.out.appendBytes(bytes, start, end);
   t.out.appendAscii(CRLF);
@@ -67,42 +80,50 @@ export function addBulk(t: ReplyTarget, bytes: Uint8Array, start = 0, end = byte
 
 /** Bulk string from text (UTF-8). */
 export function addBulkString(t: ReplyTarget, text: string): void {
+  if (t.muted) return;
   const b = Buffer.from(text, 'utf8');
   addBulk(t, b);
 }
 
 /** The null reply: `$-1` in RESP2, `_` in RESP3. */
 export function addNull(t: ReplyTarget): void {
+  if (t.muted) return;
   putShared(t, t.resp === 3 ? SHARED.null3 : SHARED.nullBulk2);
 }
 
 /** The null array: `*-1` in RESP2, `_` in RESP3. */
 export function addNullArray(t: ReplyTarget): void {
+  if (t.muted) return;
   if (t.resp === 3) putShared(t, SHARED.null3);
   else t.out.appendAscii('*-1\r\n');
 }
 
 export function addArrayHeader(t: ReplyTarget, n: number): void {
+  if (t.muted) return;
   t.out.appendAscii('*' + n + CRLF);
 }
 
 /** A map of n pairs: `%n` in RESP3, a flat array of 2n in RESP2. */
 export function addMapHeader(t: ReplyTarget, pairs: number): void {
+  if (t.muted) return;
   t.out.appendAscii(t.resp === 3 ? '%' + pairs + CRLF : '*' + pairs * 2 + CRLF);
 }
 
 /** A set: `~n` in RESP3, an array in RESP2. */
 export function addSetHeader(t: ReplyTarget, n: number): void {
+  if (t.muted) return;
   t.out.appendAscii((t.resp === 3 ? '~' : '*') + n + CRLF);
 }
 
 /** An out-of-band push: `>n` in RESP3, an array in RESP2 (pub/sub frames). */
 export function addPushHeader(t: ReplyTarget, n: number): void {
+  if (t.muted) return;
   t.out.appendAscii((t.resp === 3 ? '>' : '*') + n + CRLF);
 }
 
 /** A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST). */
 export function addVerbatim(t: ReplyTarget, text: string): void {
+  if (t.muted) return;
   if (t.resp !== 3) {
     addBulkString(t, text);
     return;
@@ -115,6 +136,7 @@ export function addVerbatim(t: ReplyTarget, text: string): void {
 
 /** Array of bulk strings (texts). */
 export function addBulkStrings(t: ReplyTarget, items: string[]): void {
+  if (t.muted) return;
   addArrayHeader(t, items.length);
   for (const s of items) addBulkString(t, s);
 }

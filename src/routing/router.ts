@@ -58,6 +58,8 @@ class Pending {
   payload: Buffer | null = null;
   local: Buffer | null = null;
   query: QueryState | null = null;
+  /** The command's reply is dropped (CLIENT REPLY OFF/SKIP when it ran); deliveries still happen. */
+  muted = false;
   /** K_QUERY: per partition, the epoch asked, or -1 once its final answer was merged. */
   waiting: number[] = [];
 }
@@ -293,6 +295,7 @@ export class Router {
     this.count++;
     e.kind = kind;
     e.client = c;
+    e.muted = c.muted;
     return e;
   }
 
@@ -370,7 +373,7 @@ export class Router {
       const v = ring.view;
       const flags = v.getUint32(off + R.DLV_FLAGS, true);
       const publisher = e.client!;
-      if ((flags & R.FLAG_FIRST) !== 0 && !publisher.closed) {
+      if ((flags & R.FLAG_FIRST) !== 0 && !publisher.closed && !e.muted) {
         // The reply goes before the deliveries: a RESP3 client publishing to itself gets `:n`
         // and then its own push (Redis 7.2+ defers self-pushes until after the reply).
         addInteger(publisher, v.getUint32(off + R.DLV_RECEIVERS, true));
@@ -411,7 +414,7 @@ export class Router {
 
   private failPublish(e: Pending): void {
     const c = e.client!;
-    if (c.closed) return;
+    if (c.closed || e.muted) return;
     addError(c, 'ERR ringcast: the partition worker for this channel crashed; the message was not delivered');
     this.clients.markDirty(c);
   }
@@ -452,7 +455,7 @@ export class Router {
     }
     if (!done) return false;
     const c = e.client!;
-    if (!c.closed) {
+    if (!c.closed && !e.muted) {
       q.finish(c, q.names, q.counts);
       this.clients.markDirty(c);
     }

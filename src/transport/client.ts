@@ -7,6 +7,7 @@
  * The bytes themselves move through a Transport (TCP socket now, WebSocket next).
  */
 import { OutputBuffer } from './output-buffer.js';
+import type { ReplyTarget } from '../protocol/reply.js';
 import { ENC_RESP2, ENC_RESP3 } from '../shm/records.js';
 
 /** What a transport provides to the broker. */
@@ -28,7 +29,7 @@ export interface Transport {
   readonly kind: string;
 }
 
-export class Client {
+export class Client implements ReplyTarget {
   name = '';
   libName = '';
   libVersion = '';
@@ -54,13 +55,28 @@ export class Client {
   pausedForRing = false;
   /** When the output first went over the soft limit (0: under it). */
   softLimitSinceMs = 0;
+  /** CLIENT REPLY: replies dropped for the running command (OFF, or the command after SKIP). */
+  muted = false;
+  replyOff = false;
+  skipNextReply = false;
+  /**
+   * Where pub/sub pushes (subscribe confirmations) are written: the same output, never muted
+   * (Redis 7.0.10+ does not suppress them under CLIENT REPLY OFF/SKIP).
+   */
+  readonly pushes: ReplyTarget;
   /** Called when input may be read again after a backpressure pause (set by the transport). */
   resumeInput: () => void = () => {};
 
   constructor(
     readonly id: number,
     readonly transport: Transport,
-  ) {}
+  ) {
+    const client = this;
+    this.pushes = {
+      get out() { return client.out; },
+      get resp() { return client.resp; },
+    };
+  }
 
   /** The frame encoding partition workers use for this client's messages. */
   get encoding(): number {

@@ -162,8 +162,8 @@ describe('ioredis 5', () => {
 
   it('subscribe and unsubscribe calls resolve with the remaining subscription count', async () => {
     const client = await ioredis();
-    // Explicit names throughout: ioredis 5 never resolves an argument-less PUNSUBSCRIBE while
-    // channels are also held (against redis-server too), so that form would only test ioredis.
+    // Explicit names throughout: ioredis 5 never resolves an argument-less (P)UNSUBSCRIBE while the
+    // client also holds the other kind of subscription (against redis-server too).
     expect(await withTimeout(client.subscribe('u1', 'u2', 'u3'), 'SUBSCRIBE')).toBe(3);
     expect(await withTimeout(client.psubscribe('u*'), 'PSUBSCRIBE')).toBe(4);
     expect(await withTimeout(client.unsubscribe('u2'), 'UNSUBSCRIBE u2')).toBe(3);
