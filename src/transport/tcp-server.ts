@@ -52,8 +52,11 @@ class TcpTransport implements Transport {
     this.socket.resume();
   }
 
+  /** Half-closes after the queued output, then closes fully (as Redis's close(fd) does). */
   end(): void {
-    this.socket.end();
+    const s = this.socket;
+    s.once('finish', () => s.destroy());
+    s.end();
   }
 
   destroy(): void {
@@ -102,7 +105,8 @@ export class TcpServer {
       run();
     };
     socket.on('data', (chunk: Buffer) => {
-      if (client.closed) return;
+      // After a protocol error or QUIT, input is read (so a vanished peer is noticed) and ignored.
+      if (client.closed || client.closeAfterFlush) return;
       parser.feed(chunk);
       run();
     });
@@ -132,7 +136,6 @@ export class TcpServer {
         addError(client, `ERR ${parser.errorMessage}`, 'latin1');
         router.endCommand(client);
         client.closeAfterFlush = true;
-        socket.pause();
       } else {
         console.warn(`ringcast: closing client id=${client.id} addr=${client.transport.remoteAddress} that reached max query buffer length`);
         clients.stats.queryLimitDisconnections++;

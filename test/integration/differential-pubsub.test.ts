@@ -5,25 +5,28 @@
 // child processes started once for the file.
 //
 // Invariants: every test starts with no subscription on either server (beforeEach waits, bounded);
-// only fields that legitimately vary (HELLO's version and client id) are
-// normalised; where Redis leaves an order unspecified (hash order) the test compares the frames as
-// a multiset and says so.
+// only fields that legitimately vary (HELLO's version and client id) are normalised; where Redis
+// leaves an order unspecified (hash order) the frames are compared as a multiset, and the test
+// says so; a 1 MiB reply is compared by length and digest so a failure stays readable.
 //
-// Differences from redis-server 7.0.15 this file knows about (ringcast follows 7.2+; each is
-// asserted on ringcast alone instead of compared):
-//   1. HELLO's `version` field: ringcast answers 7.2.4 (normalised away in comparisons, and
-//      checked directly).
+// Differences from redis-server 7.0.15 this file knows about (ringcast follows 7.2+):
+//   1. HELLO's `version` field: ringcast answers 7.2.4. Normalised in comparisons, asserted on
+//      ringcast alone.
 //   2. CLIENT SETINFO exists in 7.2 (+OK); 7.0.15 answers "unknown subcommand 'SETINFO'".
-//   3. RESP3 self-publish: in 7.2+ (#12326) the PUBLISH reply `:1` comes before the message push
-//      it causes; 7.0.15 sends the push first.
-//   4. No-argument PUNSUBSCRIBE order: subscription order in 7.0, hash order in 7.2+. Not a
-//      contract either way; such frames are compared as a multiset.
+//      Asserted on ringcast alone.
+//   3. RESP3 self-publish: in 7.2+ (#12326) the PUBLISH reply `:1` comes before the pushes it
+//      causes; 7.0.15 sends the pushes first. Asserted on ringcast alone.
+//   4. Argument-less PUNSUBSCRIBE order: subscription order in 7.0, hash order in 7.2+. Not a
+//      contract either way: such frames are compared as a multiset.
+// Not a 7.0/7.2 difference but not comparable either: the broker listens on port 0 (any free
+// port), so `CONFIG GET port` is 0 there; tests read another parameter.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../helpers/broker.js';
 import { compareWithRedis, runScript, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { encodeCommand } from '../helpers/resp-reply.js';
 import { requireTool, startRedis, type RedisHandle } from '../helpers/redis-server.js';
 
 // Throws when CI=true and redis-server is missing (the file must fail there); warns and skips otherwise.
@@ -31,8 +34,6 @@ const hasRedis = requireTool('redis-server');
 
 const IDLE_POLL_LIMIT = 100;
 const IDLE_POLL_INTERVAL_MS = 20;
-// A RESP3 prologue's HELLO reply is replaced by this line and then dropped from the transcript.
-const PROLOGUE_LINE = '<HELLO 3 prologue>';
 const ONE_MIB = 1024 * 1024;
 
 type Protocol = 2 | 3;
@@ -48,40 +49,64 @@ function normalizeHello(line: string): string {
 }
 
 /**
- * With protocol 3, prefixes each connection's first use (and first use after a close) with
- * `HELLO 3`. Those replies are checked by the HELLO tests, not in every transcript.
+ * With protocol 3, prefixes each connection's first use (and first use after a close) with a
+ * `HELLO 3` step, listed in `prologue`. Those replies are checked by the HELLO tests, not in every
+ * transcript.
  */
-function withProtocol(protocol: Protocol, steps: Step[]): Step[] {
-  if (protocol === 2) return steps;
+function withProtocol(protocol: Protocol, steps: Step[]): { steps: Step[]; prologue: Set<Step> } {
+  const prologue = new Set<Step>();
+  if (protocol === 2) return { steps, prologue };
   const open = new Set<string>();
   const out: Step[] = [];
   for (const step of steps) {
     if ('conn' in step) {
       const closes = 'close' in step || 'readUntilClosed' in step;
       if (!open.has(step.conn) && !closes) {
-        out.push({ conn: step.conn, send: ['HELLO', '3'], expect: 1 });
+        const hello: Step = { conn: step.conn, send: ['HELLO', '3'], expect: 1 };
+        prologue.add(hello);
+        out.push(hello);
         open.add(step.conn);
       }
       if (closes) open.delete(step.conn);
     }
     out.push(step);
   }
-  return out;
+  return { steps: out, prologue };
+}
+
+/**
+ * The transcript without the lines of `prologue` steps. Lines map to steps in order: a reading
+ * step wrote `expect` lines, a readUntilClosed step wrote lines up to its `<closed...>` line.
+ */
+function withoutPrologue(steps: Step[], prologue: Set<Step>, lines: string[]): string[] {
+  const kept: string[] = [];
+  let next = 0;
+  for (const step of steps) {
+    let count = 0;
+    if ('expect' in step) count = step.expect;
+    else if ('readUntilClosed' in step) {
+      while (!/^\w+: <closed/.test(lines[next + count] ?? '<closed')) count++;
+      count++;
+    }
+    if (!prologue.has(step)) kept.push(...lines.slice(next, next + count));
+    next += count;
+  }
+  return kept;
 }
 
 /** Runs `steps` on ringcast and on redis-server in `protocol` and returns both transcripts. */
 async function differential(
   protocol: Protocol,
   steps: Step[],
-  normalize: (line: string) => string = (line) => line,
+  normalize?: (line: string) => string,
 ): Promise<{ ours: string[]; theirs: string[] }> {
-  const markPrologue = (line: string): string =>
-    /^\w+: "%7\\r\\n\$6\\r\\nserver\\r\\n/.test(line) ? PROLOGUE_LINE : normalize(line);
-  const { ours, theirs } = await compareWithRedis(withProtocol(protocol, steps), broker.port, redis.port, {
-    normalize: markPrologue,
-  });
-  const drop = (lines: string[]): string[] => lines.filter((line) => line !== PROLOGUE_LINE);
-  return { ours: drop(ours), theirs: drop(theirs) };
+  const script = withProtocol(protocol, steps);
+  const opts = normalize === undefined ? {} : { normalize };
+  const { ours, theirs } = await compareWithRedis(script.steps, broker.port, redis.port, opts);
+  return {
+    ours: withoutPrologue(script.steps, script.prologue, ours),
+    theirs: withoutPrologue(script.steps, script.prologue, theirs),
+  };
 }
 
 /** Runs the script on both servers and expects equal transcripts; returns ringcast's. */
@@ -270,6 +295,37 @@ describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () =>
           { conn: 'a', send: ['PUNSUBSCRIBE', ''], expect: 1 },
           { conn: 'a', send: ['UNSUBSCRIBE', ''], expect: 1 },
         ]);
+      });
+
+      it('subscribe and unsubscribe commands pipelined in one write answer in order, interleaved with PING', async () => {
+        const pipeline = Buffer.concat([
+          ['SUBSCRIBE', 'a', 'b'], ['PSUBSCRIBE', 'b*'], ['UNSUBSCRIBE', 'a'], ['PING'], ['SSUBSCRIBE', 'c'],
+          ['PUNSUBSCRIBE', 'b*'], ['SUNSUBSCRIBE', 'c'], ['UNSUBSCRIBE', 'b'], ['PING'], ['SUBSCRIBE', 'd'], ['RESET'], ['PING'],
+        ].map((args) => encodeCommand(...args)));
+        await expectSameAsRedis(protocol, [{ conn: 'a', sendRaw: pipeline, expect: 13 }]);
+      });
+
+      it('SUBSCRIBE and UNSUBSCRIBE of 1000 channels count up and down without gaps', async () => {
+        const channels = Array.from({ length: 1000 }, (_, i) => `many:${i}`);
+        await expectSameAsRedis(protocol, [
+          { conn: 'a', send: ['SUBSCRIBE', ...channels], expect: 1000 },
+          { conn: 'b', send: ['PUBSUB', 'NUMSUB', 'many:0', 'many:999', 'many:1000'], expect: 1 },
+          { conn: 'a', send: ['UNSUBSCRIBE', ...channels.slice(0, 500)], expect: 500 },
+          { conn: 'a', send: ['PSUBSCRIBE', ...channels.slice(0, 500)], expect: 500 },
+          { conn: 'b', send: ['PUBLISH', 'many:999', 'x'], expect: 1 },
+          { conn: 'a', expect: 1 },
+        ]);
+      });
+
+      it('argument-less UNSUBSCRIBE of 1000 channels counts down to 0 (channel order is hash order)', async () => {
+        const channels = Array.from({ length: 1000 }, (_, i) => `all:${i}`);
+        const { ours, theirs } = await differential(protocol, [
+          { conn: 'a', send: ['SUBSCRIBE', ...channels], expect: 1000 },
+          { conn: 'a', send: ['UNSUBSCRIBE'], expect: 1000 },
+          { conn: 'a', send: ['PING'], expect: 1 },
+        ]);
+        expect(splitChannels(ours, [[1000, 2000]])).toEqual(splitChannels(theirs, [[1000, 2000]]));
+        expect(splitChannels(ours, [[1000, 2000]]).channels[0]).toEqual([...channels].sort());
       });
     });
 
@@ -605,6 +661,10 @@ describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () =>
         ['unbalanced double quotes inline', 'ECHO "foo\r\n'],
         ['unbalanced single quotes inline', "ECHO 'foo\r\n"],
         ['a closing quote followed by a letter inline', 'ECHO "a"b\r\n'],
+        ['a bulk length over proto-max-bulk-len', '*1\r\n$536870913\r\n'],
+        ['an inline request over 64 KiB without a newline', 'x'.repeat(70_000)],
+        ['a multibulk count line over 64 KiB', `*${'1'.repeat(70_000)}`],
+        ['a bulk length line over 64 KiB', `*1\r\n$${'1'.repeat(70_000)}`],
       ];
       it.each(cases)('%s', async (_name, bytes) => {
         await expectSameAsRedis(protocol, [
@@ -627,6 +687,27 @@ describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () =>
           { conn: 'a', readUntilClosed: true },
           { sleepMs: 100 },
           { conn: 'b', send: ['PUBLISH', 'gone', 'x'], expect: 1 },
+        ]);
+      });
+
+      it('a protocol error after a pipelined SUBSCRIBE comes after the subscribe frame', async () => {
+        await expectSameAsRedis(protocol, [
+          { conn: 'a', sendRaw: '*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\nb*\r\n*x\r\n', expect: 0 },
+          { conn: 'a', readUntilClosed: true },
+        ]);
+      });
+
+      it('the two bytes after a bulk payload are skipped unchecked, and an empty command name is unknown', async () => {
+        await expectSameAsRedis(protocol, [
+          { conn: 'a', sendRaw: '*1\r\n$4\r\nPINGxx*1\r\n$0\r\n\r\n', expect: 2 },
+          { conn: 'a', send: ['PING'], expect: 1 },
+        ]);
+      });
+
+      it('commands pipelined after QUIT are not answered', async () => {
+        await expectSameAsRedis(protocol, [
+          { conn: 'a', sendRaw: 'PING\r\nQUIT\r\nPING\r\n', expect: 0 },
+          { conn: 'a', readUntilClosed: true },
         ]);
       });
 
@@ -776,6 +857,26 @@ describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () =>
         'a: ":1\\r\\n"',
         'a: ">3\\r\\n$7\\r\\nmessage\\r\\n$4\\r\\nself\\r\\n$2\\r\\nme\\r\\n"',
         'a: ":0\\r\\n"',
+      ]);
+    });
+
+    it('pipelined self-publishes each reply before their own pushes, also through a pattern', async () => {
+      const pipeline = Buffer.concat([
+        ['SUBSCRIBE', 'me'], ['PSUBSCRIBE', 'm*'], ['PUBLISH', 'me', '1'], ['UNSUBSCRIBE', 'me'], ['PUBLISH', 'me', '2'],
+      ].map((args) => encodeCommand(...args)));
+      const transcript = await runScript(broker.port, [
+        { conn: 'a', send: ['HELLO', '3'], expect: 1 },
+        { conn: 'a', sendRaw: pipeline, expect: 8 },
+      ]);
+      expect(transcript.slice(1)).toEqual([
+        'a: ">3\\r\\n$9\\r\\nsubscribe\\r\\n$2\\r\\nme\\r\\n:1\\r\\n"',
+        'a: ">3\\r\\n$10\\r\\npsubscribe\\r\\n$2\\r\\nm*\\r\\n:2\\r\\n"',
+        'a: ":2\\r\\n"',
+        'a: ">3\\r\\n$7\\r\\nmessage\\r\\n$2\\r\\nme\\r\\n$1\\r\\n1\\r\\n"',
+        'a: ">4\\r\\n$8\\r\\npmessage\\r\\n$2\\r\\nm*\\r\\n$2\\r\\nme\\r\\n$1\\r\\n1\\r\\n"',
+        'a: ">3\\r\\n$11\\r\\nunsubscribe\\r\\n$2\\r\\nme\\r\\n:1\\r\\n"',
+        'a: ":1\\r\\n"',
+        'a: ">4\\r\\n$8\\r\\npmessage\\r\\n$2\\r\\nm*\\r\\n$2\\r\\nme\\r\\n$1\\r\\n2\\r\\n"',
       ]);
     });
   });

@@ -13,6 +13,16 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Waits (bounded: at most ~1 s of 1 ms timers) until condition() holds. A waitAsync woken by a
+ * notify resolves from a task V8 posts to the event loop, so it may take more than one turn.
+ */
+async function eventually(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000 && !condition(); turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 describe('createDoorbellBuffer', () => {
   it('gives each bell its own 64-byte line', () => {
     expect(createDoorbellBuffer(3).byteLength).toBe(3 * 64);
@@ -111,7 +121,7 @@ describe('Doorbell.sleepAsync (main-thread side)', () => {
     expect(wakeCount).toBe(0);
 
     bell.ring();
-    await nextTurn();
+    await eventually(() => wakeCount > 0);
     expect(wakeCount).toBe(1);
     expect(bellWord(sab, 0)).toBe(0);
     bell.ring();
@@ -132,6 +142,7 @@ describe('Doorbell.sleepAsync (main-thread side)', () => {
       () => wakes.push('ignored'),
     );
     bell.ring();
+    await eventually(() => wakes.length > 0);
     await nextTurn();
     expect(wakes).toEqual(['first']);
 
@@ -140,7 +151,7 @@ describe('Doorbell.sleepAsync (main-thread side)', () => {
       () => wakes.push('second'),
     );
     bell.ring();
-    await nextTurn();
+    await eventually(() => wakes.length > 1);
     expect(wakes).toEqual(['first', 'second']);
   });
 
@@ -162,7 +173,7 @@ describe('Doorbell.sleepAsync (main-thread side)', () => {
       () => wakeCount++,
     );
     bell.ring();
-    await nextTurn();
+    await eventually(() => wakeCount > 1);
     expect(wakeCount).toBe(2);
   });
 });
