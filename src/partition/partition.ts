@@ -241,7 +241,7 @@ export class Partition {
     while (off < 0) {
       this.results.publish();
       this.results.requestSpaceSignal();
-      this.bell.sleep(() => this.results.freeBytes() >= size + 64, 50);
+      this.bell.sleep(() => this.results.canClaim(size), 50);
       off = this.results.tryClaim(this.answerType, size);
     }
     this.recOffset = off;

@@ -86,6 +86,11 @@ export class PartitionLink {
     return this.overflow.length > 0;
   }
 
+  /** True when the oldest overflow record would fit in the ring now (pump() would make progress). */
+  overflowCanMove(): boolean {
+    return this.overflow.length > 0 && this.ops.canClaim(this.overflow[0].bytes.length);
+  }
+
   /** The largest op payload that fits one ring record. */
   get maxRecordBytes(): number {
     return this.ops.maxPayloadBytes;

@@ -478,7 +478,7 @@ export class Router {
   private readonly hasWork = (): boolean => {
     for (const link of this.links) {
       if (link.results.hasData()) return true;
-      if (link.congested && link.ops.freeBytes() > 0) return true;
+      if (link.overflowCanMove()) return true;
     }
     return false;
   };

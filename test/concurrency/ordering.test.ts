@@ -37,13 +37,16 @@ describe.each([1, 3])('with %i partition worker(s)', (workers) => {
   });
   afterAll(async () => {
     // The small ring must really have filled up, or the backpressure path went untested.
-    const info = await StreamClient.connect(broker.port);
     let text = '';
-    info.onValue = (v) => (text = Buffer.isBuffer(v) ? v.toString() : String(v));
-    info.send('INFO', 'stats');
-    await waitFor(() => text.length > 0, 5000, () => 'INFO');
-    info.close();
-    await broker.stop();
+    try {
+      const info = await StreamClient.connect(broker.port);
+      info.onValue = (v) => (text = Buffer.isBuffer(v) ? v.toString() : String(v));
+      info.send('INFO', 'stats');
+      await waitFor(() => text.length > 0, 5000, () => 'INFO');
+      info.close();
+    } finally {
+      await broker.stop();
+    }
     expect(Number(/ringcast_ring_overflows:(\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
     expect(Number(/ringcast_backpressure_pauses:(\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
   });
