@@ -1,13 +1,14 @@
 /**
  * The broker: wires the pieces together and owns their lifecycle (main thread).
  *
- *   TcpServer --bytes--> RespParser --command--> Executor --op--> Router --ring--> partitions
+ *   TcpServer / WsServer --bytes--> parser --command--> Executor --op--> Router --ring--> partitions
  *   ClientRegistry.flush <--frames-- Router (answers applied in arrival order) <--ring--
  */
 import type { Config } from './config.js';
 import { ClientRegistry } from './transport/client-registry.js';
 import { Router } from './routing/router.js';
 import { TcpServer } from './transport/tcp-server.js';
+import { WsServer } from './transport/ws-server.js';
 import { CommandTable } from './commands/table.js';
 import { Executor } from './commands/executor.js';
 import { PUBSUB_COMMANDS } from './commands/pubsub.js';
@@ -25,6 +26,7 @@ export class Broker implements BrokerServices {
   readonly monitors = new Set<Client>();
   readonly table = new CommandTable();
   private readonly tcp: TcpServer;
+  private readonly ws: WsServer;
   private port = 0;
 
   constructor(readonly config: Config, workerUrl: URL = PARTITION_WORKER_URL) {
@@ -37,20 +39,34 @@ export class Broker implements BrokerServices {
     this.table.register(PUBSUB_COMMANDS);
     this.table.register(CONNECTION_COMMANDS);
     this.table.register(serverCommands(this.table));
-    this.tcp = new TcpServer(this, new Executor(this, this.table));
+    const executor = new Executor(this, this.table);
+    this.tcp = new TcpServer(this, executor);
+    this.ws = new WsServer(this, executor);
   }
 
   readonly tcpPort = (): number => this.port;
 
-  /** Starts listening; resolves with the bound RESP address. */
-  async start(): Promise<{ host: string; port: number }> {
-    const addr = await this.tcp.listen(this.config.port, this.config.bind);
+  /**
+   * Starts listening (RESP, then HTTP/WebSocket); resolves with the bound addresses. A listen error
+   * carries `listener` ("RESP" or "HTTP") and the port it wanted.
+   */
+  async start(): Promise<{ host: string; port: number; httpPort: number }> {
+    const addr = await this.tcp.listen(this.config.port, this.config.bind).catch((err) => {
+      throw Object.assign(err, { listener: 'RESP', port: this.config.port });
+    });
     this.port = addr.port;
-    return { host: addr.address, port: addr.port };
+    // Port 0 picks a free port: CONFIG GET and INFO report the one actually bound.
+    this.config.port = addr.port;
+    const httpPort = await this.ws.listen(this.config.httpPort, this.config.bind).catch((err) => {
+      throw Object.assign(err, { listener: 'HTTP', port: this.config.httpPort });
+    });
+    this.config.httpPort = httpPort;
+    return { host: addr.address, port: addr.port, httpPort };
   }
 
   /** Closes the listener and every client, then stops the partition workers. */
   async stop(): Promise<void> {
+    this.ws.close();
     const closing = this.tcp.close();
     for (const c of [...this.clients.byId.values()]) this.clients.close(c);
     await closing;

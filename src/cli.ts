@@ -7,6 +7,12 @@ import { Broker } from './broker.js';
 import { ConfigError, helpText, parseArgs, VERSION } from './config.js';
 
 async function main(): Promise<void> {
+  // `ringcast bench ...` is the load generator (src/cli-bench.ts), not a broker.
+  if (process.argv[2] === 'bench') {
+    const { runBenchCli } = await import('./cli-bench.js');
+    process.exitCode = await runBenchCli(process.argv.slice(3));
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs(process.argv.slice(2));
@@ -31,14 +37,15 @@ async function main(): Promise<void> {
   try {
     addr = await broker.start();
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException & { listener?: string; port?: number };
     const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    console.error(`ringcast: cannot listen on ${config.bind}:${config.port}: ${why}`);
+    console.error(`ringcast: cannot listen on ${config.bind}:${e.port ?? config.port}${e.listener ? ` (${e.listener})` : ''}: ${why}`);
     await broker.stop();
     process.exit(1);
   }
   console.log(`ringcast ${VERSION}: ${config.workers} partition worker${config.workers === 1 ? '' : 's'}`);
   console.log(`ringcast: RESP listening on ${addr.host}:${addr.port}`);
+  console.log(`ringcast: HTTP/WebSocket listening on ${addr.host}:${addr.httpPort} (chat at http://${addr.host}:${addr.httpPort}/, WebSocket at /ws)`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -30,6 +30,12 @@ export interface Config {
   maxClients: number;
   /** Bytes of each ring between the main thread and a partition worker (each direction). */
   ringBytes: number;
+  /** HTTP + WebSocket port (the chat page, /ws, /healthz); 0 picks a free one. */
+  httpPort: number;
+  /** Largest WebSocket message a client may send; larger closes the connection with 1009. */
+  wsMaxPayloadBytes: number;
+  /** WebSocket idle timeout: pings are sent automatically, a peer silent this long is closed. */
+  wsIdleTimeoutSeconds: number;
 }
 
 export function defaultConfig(): Config {
@@ -44,6 +50,9 @@ export function defaultConfig(): Config {
     pubsubSoftLimitSeconds: 60,
     maxClients: 10000,
     ringBytes: 4 * 1024 * 1024,
+    httpPort: 8080,
+    wsMaxPayloadBytes: 16 * 1024 * 1024,
+    wsIdleTimeoutSeconds: 120,
   };
 }
 
@@ -111,6 +120,15 @@ export const SETTINGS: Setting[] = [
   { name: 'port', flag: 'port', help: 'TCP port for RESP clients (0 picks a free one)', mutable: false,
     get: (c) => String(c.port),
     set: (c, v) => { const n = parseInteger(v, 0, 65535); if (Number.isNaN(n)) return 'argument must be between 0 and 65535 inclusive'; c.port = n; return null; } },
+  { name: 'http-port', flag: 'http-port', help: 'HTTP/WebSocket port: the chat page, /ws and /healthz (0 picks a free one)', mutable: false,
+    get: (c) => String(c.httpPort),
+    set: (c, v) => { const n = parseInteger(v, 0, 65535); if (Number.isNaN(n)) return 'argument must be between 0 and 65535 inclusive'; c.httpPort = n; return null; } },
+  { name: 'ws-max-payload', flag: 'ws-max-payload', help: 'largest WebSocket message a client may send (larger: close 1009)', mutable: false,
+    get: (c) => String(c.wsMaxPayloadBytes),
+    set: (c, v) => { const n = parseMemory(v); if (!Number.isFinite(n) || n < 1024 || n > 2 ** 31 - 1) return 'argument must be a memory value between 1kb and 2gb'; c.wsMaxPayloadBytes = n; return null; } },
+  { name: 'ws-idle-timeout', flag: 'ws-idle-timeout', help: 'seconds a silent WebSocket peer is kept (pings are automatic; a multiple of 4, 8..960, or 0 for never)', mutable: false,
+    get: (c) => String(c.wsIdleTimeoutSeconds),
+    set: (c, v) => { const n = parseInteger(v, 0, 960); if (Number.isNaN(n) || (n !== 0 && (n < 8 || n % 4 !== 0))) return 'argument must be 0 or a multiple of 4 between 8 and 960'; c.wsIdleTimeoutSeconds = n; return null; } },
   { name: 'bind', flag: 'bind', help: 'address to listen on', mutable: false,
     get: (c) => c.bind,
     set: (c, v) => { if (!v) return 'argument must be an address'; c.bind = v; return null; } },

@@ -38,7 +38,7 @@ function echo(ctx: CommandContext): void {
 
 function quit(ctx: CommandContext): void {
   addOk(ctx.client);
-  ctx.client.closeAfterFlush = true;
+  ctx.client.quitting = true;
 }
 
 /** RESET: back to a fresh connection's state, subscriptions dropped without frames. */
@@ -243,7 +243,7 @@ function clientKill(ctx: CommandContext): void {
       return;
     }
     addOk(c);
-    if (victim === c) c.closeAfterFlush = true;
+    if (victim === c) c.quitting = true;
     else clients.close(victim);
     return;
   }
@@ -292,7 +292,7 @@ function clientKill(ctx: CommandContext): void {
     if (!tests.every((t) => t(x))) continue;
     if (x === c) {
       if (skipMe) continue;
-      c.closeAfterFlush = true;
+      c.quitting = true;
     } else {
       clients.close(x);
     }

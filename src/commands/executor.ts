@@ -6,12 +6,19 @@
  * Every reply, including a rejection, is written inside the router's command bracket so that it
  * is ordered behind any partition answer still pending (see src/routing/router.ts).
  */
-import type { RespParser } from '../protocol/resp-parser.js';
 import { addError } from '../protocol/reply.js';
 import type { Client } from '../transport/client.js';
 import { CommandContext, type BrokerServices } from './context.js';
 import type { CommandSpec, CommandTable } from './table.js';
 import { monitorLine } from './monitor-format.js';
+
+/** A command's arguments as offsets into one buffer (what RespParser exposes after PARSE_COMMAND). */
+export interface CommandArgs {
+  buf: Buffer;
+  argc: number;
+  argStart: number[];
+  argEnd: number[];
+}
 
 export class Executor {
   private readonly ctx: CommandContext;
@@ -23,8 +30,8 @@ export class Executor {
     this.ctx = new CommandContext(broker);
   }
 
-  /** Executes the command the parser just returned. */
-  execute(client: Client, parser: RespParser): void {
+  /** Executes one command: the parser's current one, or one a WebSocket message carried. */
+  execute(client: Client, parser: CommandArgs): void {
     if (parser.argc === 0) return;
     const ctx = this.ctx;
     ctx.client = client;

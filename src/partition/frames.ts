@@ -1,29 +1,47 @@
 /**
- * Pub/sub message frames, encoded by the partition worker straight into ring memory.
+ * Pub/sub message frames in every encoding, written by the partition worker into ring memory.
  *
- *   message   *3\r\n$7\r\nmessage\r\n$<c>\r\n<channel>\r\n$<p>\r\n<payload>\r\n
- *   pmessage  *4\r\n$8\r\npmessage\r\n$<n>\r\n<pattern>\r\n$<c>\r\n<channel>\r\n$<p>\r\n<payload>\r\n
- *   smessage  *3\r\n$8\r\nsmessage\r\n$<c>\r\n<channel>\r\n$<p>\r\n<payload>\r\n
+ *   RESP2     *3\r\n$7\r\nmessage\r\n$<c>\r\n<channel>\r\n$<p>\r\n<payload>\r\n
+ *             (pmessage: *4 with the pattern before the channel; smessage: $8 smessage)
+ *   RESP3     the same with '>' (push) as the first byte
+ *   msgpack   [ "message", <channel>, <payload> ]: a fixarray, strings as str when UTF-8 (else
+ *             bin), the payload always bin
+ *   JSON      ["message","<channel>","<payload>"]: a text message; non-UTF-8 strings become
+ *             {"base64":"..."} (src/codec/json-text.ts)
  *
- * RESP3 differs only in the first byte ('>' push instead of '*' array). Sizes are computed first
- * (frameBytes) so the caller can claim ring space, then the frame is written with writeFrame.
- * When the payload is "held" by the main thread the frame stops after `$<p>\r\n`: the main thread
- * appends the payload and the trailing CRLF (RESP_TRAILER) itself.
+ * FrameEncoder.prepare() computes a frame's size (and, for JSON only, encodes it into a scratch
+ * string: escaping cannot be sized without doing it); write() puts it in place. RESP and msgpack
+ * allocate nothing. When the payload is "held" by the main thread the frame stops where the payload
+ * would start, and the main thread appends the payload and the encoding's tail (frameTail).
  */
-import { ENC_RESP3 } from '../shm/records.js';
+import { isUtf8 } from 'node:buffer';
+import { ENC_JSON, ENC_MSGPACK, ENC_RESP3 } from '../shm/records.js';
+import { jsonText } from '../codec/json-text.js';
 
 export const KIND_MESSAGE = 0;
 export const KIND_PMESSAGE = 1;
 export const KIND_SMESSAGE = 2;
 
-const HEADS = [
+const KIND_WORDS = ['message', 'pmessage', 'smessage'];
+const RESP_HEADS = [
   Buffer.from('*3\r\n$7\r\nmessage\r\n'),
   Buffer.from('*4\r\n$8\r\npmessage\r\n'),
   Buffer.from('*3\r\n$8\r\nsmessage\r\n'),
 ];
+const MSGPACK_HEADS = KIND_WORDS.map((w, kind) => Buffer.concat([
+  Buffer.from([kind === KIND_PMESSAGE ? 0x94 : 0x93, 0xa0 | w.length]), Buffer.from(w),
+]));
 
-/** What the main thread appends after a held payload. */
-export const RESP_TRAILER = Buffer.from('\r\n');
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * What follows a held payload in each encoding: CRLF for RESP, nothing for msgpack. JSON's tail
+ * depends on the payload (its JSON text, then `]`), so the main thread builds it.
+ */
+export function frameTail(encoding: number): Buffer {
+  return encoding === ENC_MSGPACK ? EMPTY : CRLF;
+}
 
 /** Decimal digits of a non-negative integer. */
 export function decimalDigits(n: number): number {
@@ -35,7 +53,6 @@ export function decimalDigits(n: number): number {
   return d;
 }
 
-/** Writes the decimal form of non-negative n at off; returns the offset after it. */
 function writeDecimal(out: Uint8Array, off: number, n: number): number {
   const digits = decimalDigits(n);
   let pos = off + digits;
@@ -46,24 +63,21 @@ function writeDecimal(out: Uint8Array, off: number, n: number): number {
   return off + digits;
 }
 
-/** Bytes of `$<len>\r\n<bytes>\r\n`. */
-function bulkBytes(len: number): number {
+/** `$<len>\r\n<bytes>\r\n` */
+function respBulkBytes(len: number): number {
   return 1 + decimalDigits(len) + 2 + len + 2;
 }
 
-/** Size of a frame; patternLen is ignored unless kind is KIND_PMESSAGE. */
-export function frameBytes(kind: number, patternLen: number, channelLen: number, payloadLen: number, payloadHeld: boolean): number {
-  let n = HEADS[kind].length + bulkBytes(channelLen) + bulkBytes(payloadLen);
-  if (kind === KIND_PMESSAGE) n += bulkBytes(patternLen);
-  if (payloadHeld) n -= payloadLen + 2;
-  return n;
-}
-
-function writeBulk(out: Uint8Array, off: number, src: Uint8Array, srcOff: number, len: number): number {
+function writeRespBulkHeader(out: Uint8Array, off: number, len: number): number {
   out[off++] = 36; // $
   off = writeDecimal(out, off, len);
   out[off++] = 13;
   out[off++] = 10;
+  return off;
+}
+
+function writeRespBulk(out: Uint8Array, off: number, src: Uint8Array, srcOff: number, len: number): number {
+  off = writeRespBulkHeader(out, off, len);
   out.set(src.subarray(srcOff, srcOff + len), off);
   off += len;
   out[off++] = 13;
@@ -71,26 +85,130 @@ function writeBulk(out: Uint8Array, off: number, src: Uint8Array, srcOff: number
   return off;
 }
 
-/**
- * Writes a frame at out[off]; returns the offset after it. `pattern` is used for KIND_PMESSAGE only.
- * With payloadHeld only the payload's `$<len>\r\n` header is written.
- */
-export function writeFrame(
-  out: Uint8Array, off: number, kind: number, encoding: number,
-  pattern: Uint8Array, patternOff: number, patternLen: number,
-  src: Uint8Array, channelOff: number, channelLen: number,
-  payloadOff: number, payloadLen: number, payloadHeld: boolean,
-): number {
-  const head = HEADS[kind];
-  out.set(head, off);
-  if (encoding === ENC_RESP3) out[off] = 62; // '>'
-  off += head.length;
-  if (kind === KIND_PMESSAGE) off = writeBulk(out, off, pattern, patternOff, patternLen);
-  off = writeBulk(out, off, src, channelOff, channelLen);
-  if (!payloadHeld) return writeBulk(out, off, src, payloadOff, payloadLen);
-  out[off++] = 36;
-  off = writeDecimal(out, off, payloadLen);
-  out[off++] = 13;
-  out[off++] = 10;
+/** msgpack str/bin header size for `len` bytes. */
+function msgpackHeaderBytes(len: number, str: boolean): number {
+  if (str && len <= 31) return 1;
+  if (len <= 0xff) return 2;
+  if (len <= 0xffff) return 3;
+  return 5;
+}
+
+function writeMsgpackHeader(out: Uint8Array, off: number, len: number, str: boolean): number {
+  if (str && len <= 31) {
+    out[off++] = 0xa0 | len;
+  } else if (len <= 0xff) {
+    out[off++] = str ? 0xd9 : 0xc4;
+    out[off++] = len;
+  } else if (len <= 0xffff) {
+    out[off++] = str ? 0xda : 0xc5;
+    out[off++] = len >>> 8;
+    out[off++] = len & 0xff;
+  } else {
+    out[off++] = str ? 0xdb : 0xc6;
+    out[off++] = len >>> 24;
+    out[off++] = (len >>> 16) & 0xff;
+    out[off++] = (len >>> 8) & 0xff;
+    out[off++] = len & 0xff;
+  }
   return off;
+}
+
+/** Prepares then writes one frame; reused for every frame a worker encodes. */
+export class FrameEncoder {
+  private kind = 0;
+  private encoding = 0;
+  private pattern: Uint8Array = EMPTY;
+  private patternOff = 0;
+  private patternLen = 0;
+  private src: Uint8Array = EMPTY;
+  private channelOff = 0;
+  private channelLen = 0;
+  private payloadOff = 0;
+  private payloadLen = 0;
+  private held = false;
+  private json: Buffer = EMPTY;
+  // msgpack: whether pattern and channel are UTF-8 (str) or not (bin).
+  private patternIsStr = true;
+  private channelIsStr = true;
+
+  /** Sets up a frame and returns its size in bytes. `pattern` is used for KIND_PMESSAGE only. */
+  prepare(
+    kind: number, encoding: number,
+    pattern: Uint8Array, patternOff: number, patternLen: number,
+    src: Uint8Array, channelOff: number, channelLen: number,
+    payloadOff: number, payloadLen: number, held: boolean,
+  ): number {
+    this.kind = kind;
+    this.encoding = encoding;
+    this.pattern = pattern;
+    this.patternOff = patternOff;
+    this.patternLen = kind === KIND_PMESSAGE ? patternLen : 0;
+    this.src = src;
+    this.channelOff = channelOff;
+    this.channelLen = channelLen;
+    this.payloadOff = payloadOff;
+    this.payloadLen = payloadLen;
+    this.held = held;
+    if (encoding === ENC_JSON) return this.prepareJson();
+    if (encoding === ENC_MSGPACK) return this.msgpackBytes();
+    let n = RESP_HEADS[kind].length + respBulkBytes(channelLen) + respBulkBytes(payloadLen);
+    if (kind === KIND_PMESSAGE) n += respBulkBytes(patternLen);
+    return held ? n - payloadLen - 2 : n;
+  }
+
+  /** Writes the prepared frame at out[off]. */
+  write(out: Uint8Array, off: number): void {
+    if (this.encoding === ENC_JSON) {
+      out.set(this.json, off);
+      return;
+    }
+    if (this.encoding === ENC_MSGPACK) {
+      this.writeMsgpack(out, off);
+      return;
+    }
+    const head = RESP_HEADS[this.kind];
+    out.set(head, off);
+    if (this.encoding === ENC_RESP3) out[off] = 62; // '>'
+    off += head.length;
+    if (this.kind === KIND_PMESSAGE) off = writeRespBulk(out, off, this.pattern, this.patternOff, this.patternLen);
+    off = writeRespBulk(out, off, this.src, this.channelOff, this.channelLen);
+    if (this.held) writeRespBulkHeader(out, off, this.payloadLen);
+    else writeRespBulk(out, off, this.src, this.payloadOff, this.payloadLen);
+  }
+
+  private msgpackBytes(): number {
+    this.patternIsStr = this.kind !== KIND_PMESSAGE || isUtf8(this.pattern.subarray(this.patternOff, this.patternOff + this.patternLen));
+    this.channelIsStr = isUtf8(this.src.subarray(this.channelOff, this.channelOff + this.channelLen));
+    let n = MSGPACK_HEADS[this.kind].length;
+    if (this.kind === KIND_PMESSAGE) n += msgpackHeaderBytes(this.patternLen, this.patternIsStr) + this.patternLen;
+    n += msgpackHeaderBytes(this.channelLen, this.channelIsStr) + this.channelLen;
+    n += msgpackHeaderBytes(this.payloadLen, false);
+    return this.held ? n : n + this.payloadLen;
+  }
+
+  private writeMsgpack(out: Uint8Array, off: number): void {
+    const head = MSGPACK_HEADS[this.kind];
+    out.set(head, off);
+    off += head.length;
+    if (this.kind === KIND_PMESSAGE) {
+      off = writeMsgpackHeader(out, off, this.patternLen, this.patternIsStr);
+      out.set(this.pattern.subarray(this.patternOff, this.patternOff + this.patternLen), off);
+      off += this.patternLen;
+    }
+    off = writeMsgpackHeader(out, off, this.channelLen, this.channelIsStr);
+    out.set(this.src.subarray(this.channelOff, this.channelOff + this.channelLen), off);
+    off += this.channelLen;
+    off = writeMsgpackHeader(out, off, this.payloadLen, false);
+    if (!this.held) out.set(this.src.subarray(this.payloadOff, this.payloadOff + this.payloadLen), off);
+  }
+
+  /** JSON needs escaping, which cannot be sized without doing it: encode into a scratch now. */
+  private prepareJson(): number {
+    let text = `["${KIND_WORDS[this.kind]}",`;
+    if (this.kind === KIND_PMESSAGE) text += jsonText(this.pattern, this.patternOff, this.patternOff + this.patternLen) + ',';
+    text += jsonText(this.src, this.channelOff, this.channelOff + this.channelLen) + ',';
+    if (!this.held) text += jsonText(this.src, this.payloadOff, this.payloadOff + this.payloadLen) + ']';
+    this.json = Buffer.from(text, 'utf8');
+    return this.json.length;
+  }
 }

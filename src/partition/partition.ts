@@ -18,7 +18,7 @@ import * as R from '../shm/records.js';
 import { SubscriberSet, SubscriptionTable } from './subscription-table.js';
 import { PatternIndex } from './pattern-index.js';
 import { globMatch } from './glob.js';
-import { KIND_MESSAGE, KIND_PMESSAGE, KIND_SMESSAGE, frameBytes, writeFrame } from './frames.js';
+import { FrameEncoder, KIND_MESSAGE, KIND_PMESSAGE, KIND_SMESSAGE } from './frames.js';
 
 /** Ops handled before results are published and the main thread can start applying them. */
 const OPS_PER_BATCH = 256;
@@ -29,6 +29,7 @@ export class Partition {
   private readonly patterns = new SubscriptionTable();
   private readonly patternIndex = new PatternIndex<SubscriberSet>();
   private readonly matched: SubscriberSet[] = [];
+  private readonly frames = new FrameEncoder();
   private readonly inBuf: Buffer;
   private readonly outBytes: Uint8Array;
   private readonly outView: DataView;
@@ -140,32 +141,41 @@ export class Partition {
     for (let i = 0; i < matches; i++) receivers += this.matched[i].size;
 
     const kind = shard ? KIND_SMESSAGE : KIND_MESSAGE;
-    const channelFrame = frameBytes(kind, 0, channelLen, payloadLen, held);
+    const src = this.ops.bytes;
+    const frames = this.frames;
+    // Size the answer first so the common case is claimed exactly (JSON frames are encoded twice
+    // for that; only connections on the WebSocket json subprotocol pay it).
     let body = 0;
-    if (subs !== undefined) body += groupsBytes(subs, channelFrame);
-    for (let i = 0; i < matches; i++) {
-      const pat = this.matched[i];
-      body += groupsBytes(pat, frameBytes(KIND_PMESSAGE, pat.bytes.length, channelLen, payloadLen, held));
+    for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
+      if (subs !== undefined && subs.countByEncoding[enc] > 0) {
+        body += groupBytes(frames.prepare(kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held), subs.countByEncoding[enc]);
+      }
+      for (let i = 0; i < matches; i++) {
+        const pat = this.matched[i];
+        if (pat.countByEncoding[enc] === 0) continue;
+        body += groupBytes(frames.prepare(KIND_PMESSAGE, enc, pat.bytes, 0, pat.bytes.length, src, channelOff, channelLen, payloadOff, payloadLen, held), pat.countByEncoding[enc]);
+      }
     }
 
     this.beginAnswer(R.R_DELIVERY, receivers, body);
-    const src = this.ops.bytes;
+    // Channel subscribers first, then patterns: a client subscribed both ways gets `message`
+    // before its `pmessage`s, as in Redis.
     if (subs !== undefined) {
-      const size = channelFrame;
       for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
         if (subs.countByEncoding[enc] === 0) continue;
+        const size = frames.prepare(kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held);
         const frameOff = this.beginGroup(enc, size);
-        writeFrame(this.outBytes, frameOff, kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held);
+        frames.write(this.outBytes, frameOff);
         this.addRecipients(subs, enc, size, frameOff);
       }
     }
     for (let i = 0; i < matches; i++) {
       const pat = this.matched[i];
-      const size = frameBytes(KIND_PMESSAGE, pat.bytes.length, channelLen, payloadLen, held);
       for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
         if (pat.countByEncoding[enc] === 0) continue;
+        const size = frames.prepare(KIND_PMESSAGE, enc, pat.bytes, 0, pat.bytes.length, src, channelOff, channelLen, payloadOff, payloadLen, held);
         const frameOff = this.beginGroup(enc, size);
-        writeFrame(this.outBytes, frameOff, KIND_PMESSAGE, enc, pat.bytes, 0, pat.bytes.length, src, channelOff, channelLen, payloadOff, payloadLen, held);
+        frames.write(this.outBytes, frameOff);
         this.addRecipients(pat, enc, size, frameOff);
       }
       this.matched[i] = undefined as unknown as SubscriberSet; // do not pin dropped patterns
@@ -358,12 +368,7 @@ export class Partition {
   }
 }
 
-/** Bytes of the groups a subscriber set adds to a delivery answer: one per encoding in use. */
-function groupsBytes(set: SubscriberSet, frameSize: number): number {
-  let bytes = 0;
-  for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
-    const n = set.countByEncoding[enc];
-    if (n > 0) bytes += 12 + R.pad4(frameSize) + 4 * n;
-  }
-  return bytes;
+/** Bytes a group adds to a delivery answer: header, frame (padded), one id per recipient. */
+function groupBytes(frameSize: number, recipients: number): number {
+  return 12 + R.pad4(frameSize) + 4 * recipients;
 }

@@ -21,7 +21,8 @@ import type { Client } from '../transport/client.js';
 import type { ClientRegistry } from '../transport/client-registry.js';
 import { Doorbell, createDoorbellBuffer } from '../shm/doorbell.js';
 import * as R from '../shm/records.js';
-import { RESP_TRAILER } from '../partition/frames.js';
+import { frameTail } from '../partition/frames.js';
+import { jsonText } from '../codec/json-text.js';
 import { OutputBuffer } from '../transport/output-buffer.js';
 import { addError, addInteger } from '../protocol/reply.js';
 import { PartitionLink } from './partition-link.js';
@@ -41,6 +42,8 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 const K_LOCAL = 1;
 const K_PUBLISH = 2;
 const K_QUERY = 3;
+/** A quitting client's close, ordered behind its older output. */
+const K_CLOSE = 4;
 
 /** A query answered by every partition; `finish` writes the merged reply. */
 export interface QueryState {
@@ -134,7 +137,14 @@ export class Router {
       this.realOut = null;
     }
     this.current = null;
-    if (!c.out.isEmpty) this.clients.markDirty(c);
+    if (c.quitting && !c.closeAfterFlush && !c.closeQueued) {
+      if (this.count === 0) c.closeAfterFlush = true;
+      else {
+        c.closeQueued = true;
+        this.pushEntry(K_CLOSE, c);
+      }
+    }
+    if (!c.out.isEmpty || c.closeAfterFlush) this.clients.markDirty(c);
   }
 
   /** Output for a client other than the current one (MONITOR lines), in order. */
@@ -332,6 +342,9 @@ export class Router {
       const e = this.queue[this.head];
       if (e.kind === K_LOCAL) {
         this.applyLocal(e);
+      } else if (e.kind === K_CLOSE) {
+        e.client!.closeAfterFlush = true;
+        this.clients.markDirty(e.client!);
       } else if (e.kind === K_PUBLISH) {
         const link = this.links[e.partition];
         if (link.epoch !== e.epoch) {
@@ -386,30 +399,52 @@ export class Router {
     return false;
   }
 
-  /** Copies each group's frame to each of its recipients. */
+  /**
+   * Copies each group's frame to each of its recipients. Byte-stream outputs get the frame copied
+   * into their staging buffer; message-oriented outputs (WebSocket json/msgpack) share one Buffer
+   * per group, built on first use.
+   */
   private applyGroups(bytes: Uint8Array, v: DataView, off: number, payload: Buffer | null): void {
     const groups = v.getUint32(off + R.DLV_GROUPS, true);
     const byId = this.clients.byId;
     let g = off + R.DLV_FIRST_GROUP;
     for (let i = 0; i < groups; i++) {
+      const encoding = v.getUint32(g + R.GROUP_ENCODING, true);
       const frameLen = v.getUint32(g + R.GROUP_FRAME_LEN, true);
       const recipients = v.getUint32(g + R.GROUP_RECIPIENTS, true);
       const frameStart = g + R.GROUP_FRAME;
       const frameEnd = frameStart + frameLen;
+      const tail = payload === null ? null : this.heldTail(encoding, payload);
+      let message: Buffer | null = null;
       let idPos = frameStart + R.pad4(frameLen);
       for (let r = 0; r < recipients; r++, idPos += 4) {
         const c = byId.get(v.getUint32(idPos, true));
         if (c === undefined || c.closed) continue;
-        c.out.appendBytes(bytes, frameStart, frameEnd);
-        if (payload !== null) {
-          c.out.appendStable(payload);
-          c.out.appendBytes(RESP_TRAILER, 0, 2);
+        if (c.out.messageOriented) {
+          message ??= wholeFrame(bytes, frameStart, frameEnd, payload, tail);
+          c.out.appendMessage(message);
+        } else {
+          c.out.appendFrame(bytes, frameStart, frameEnd, payload, tail);
         }
         if (!c.dirty) this.clients.markDirty(c);
       }
-      this.appliedBytes += recipients * (frameLen + (payload === null ? 0 : payload.length + 2));
+      this.appliedBytes += recipients * (frameLen + (payload === null ? 0 : payload.length + tail!.length));
       g = idPos;
     }
+  }
+
+  // The JSON tail of the held payload being applied: its JSON text and `]`, built once per publish.
+  private jsonTailFor: Buffer | null = null;
+  private jsonTail: Buffer | null = null;
+
+  /** What follows a held payload in `encoding` (src/partition/frames.ts). */
+  private heldTail(encoding: number, payload: Buffer): Buffer {
+    if (encoding !== R.ENC_JSON) return frameTail(encoding);
+    if (this.jsonTailFor !== payload) {
+      this.jsonTailFor = payload;
+      this.jsonTail = Buffer.from(jsonText(payload, 0, payload.length) + ']', 'utf8');
+    }
+    return this.jsonTail!;
   }
 
   private failPublish(e: Pending): void {
@@ -565,4 +600,10 @@ export class Router {
       }),
     );
   }
+}
+
+/** One Buffer holding a whole frame (with its held payload and tail), shared by message outputs. */
+function wholeFrame(bytes: Uint8Array, start: number, end: number, payload: Buffer | null, tail: Buffer | null): Buffer {
+  const frame = Buffer.from(bytes.subarray(start, end));
+  return payload === null ? frame : Buffer.concat([frame, payload, tail!]);
 }

@@ -58,7 +58,11 @@ export const SPACE_SHARD = 1;
 // bytes; the encoding is chosen per connection and carried in every subscription op.
 export const ENC_RESP2 = 0;
 export const ENC_RESP3 = 1;
-export const ENCODING_COUNT = 2;
+/** WebSocket `json` subprotocol: one JSON text message per frame (see src/partition/frames.ts). */
+export const ENC_JSON = 2;
+/** WebSocket `msgpack` subprotocol: one msgpack array per frame, payload as binary. */
+export const ENC_MSGPACK = 3;
+export const ENCODING_COUNT = 4;
 
 // ---- layouts -------------------------------------------------------------------------------
 //

@@ -86,11 +86,14 @@ export class ClientRegistry {
   dropForOutputLimit(c: Client): void {
     if (c.closed) return;
     this.stats.outputLimitDisconnections++;
+    c.closed = true;
+    c.out.discard();
+    c.transport.closeForOutputLimit();
     console.warn(
       `ringcast: client id=${c.id} addr=${c.transport.remoteAddress} sub=${c.channels.size} psub=${c.patterns.size} ` +
-        `ssub=${c.shardChannels.size} omem=${c.outputBytes} closed for overcoming of output buffer limits.`,
+        `ssub=${c.shardChannels.size} omem=${c.transport.pendingBytes()} closed for overcoming of output buffer limits.`,
     );
-    this.close(c);
+    this.forget(c);
   }
 
   private readonly flush = (): void => {
@@ -103,10 +106,7 @@ export class ClientRegistry {
       const c = list[i];
       c.dirty = false;
       if (c.closed) continue;
-      if (!c.out.isEmpty) {
-        c.transport.write(c.out.take());
-        c.out.afterWrite(c.transport.pendingBytes() === 0);
-      }
+      if (!c.out.isEmpty) c.transport.flush(c.out);
       // Measured after the write: what the peer has not taken is what the limit bounds.
       if (c.inPubSub && this.outputLimitExceeded(c, now)) {
         this.dropForOutputLimit(c);

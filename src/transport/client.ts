@@ -12,8 +12,8 @@ import { ENC_RESP2, ENC_RESP3 } from '../shm/records.js';
 
 /** What a transport provides to the broker. */
 export interface Transport {
-  /** Writes the pieces in order, as one write where the transport can. */
-  write(pieces: Buffer[]): void;
+  /** Writes everything queued in `out`, in order, as one write where the transport can. */
+  flush(out: OutputBuffer): void;
   /** Bytes accepted by write() but not yet sent to the peer (counted against output limits). */
   pendingBytes(): number;
   /** Stops / restarts reading from the peer (backpressure). */
@@ -23,6 +23,8 @@ export interface Transport {
   end(): void;
   /** Closes now, dropping what was not sent. */
   destroy(): void;
+  /** Closes a subscriber over its output buffer limit (TCP: silently, as Redis; WebSocket: 1008). */
+  closeForOutputLimit(): void;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** Transport name for CLIENT LIST / INFO ("tcp", "ws"). */
@@ -46,8 +48,15 @@ export class Client implements ReplyTarget {
   out = new OutputBuffer();
   /** Queued in the flush list for this turn. */
   dirty = false;
-  /** Will be closed once the output is written (QUIT, protocol error). */
+  /**
+   * QUIT, a protocol error or CLIENT KILL of itself: no more input is executed. The close itself
+   * waits until every older output has been written (the router orders it like a reply).
+   */
+  quitting = false;
+  /** The quit reached the head of the output order: close once the output is written. */
   closeAfterFlush = false;
+  /** The close waits in the router's order queue. */
+  closeQueued = false;
   /** Closed or being closed: no more input is executed and no more output is queued. */
   closed = false;
   monitor = false;
@@ -55,6 +64,11 @@ export class Client implements ReplyTarget {
   pausedForRing = false;
   /** When the output first went over the soft limit (0: under it). */
   softLimitSinceMs = 0;
+  /**
+   * Set for WebSocket json/msgpack connections: their frame encoding, and their replies are RESP3
+   * internally (converted per message by the transport) whatever HELLO says.
+   */
+  wireEncoding = -1;
   /** CLIENT REPLY: replies dropped for the running command (OFF, or the command after SKIP). */
   muted = false;
   replyOff = false;
@@ -80,6 +94,7 @@ export class Client implements ReplyTarget {
 
   /** The frame encoding partition workers use for this client's messages. */
   get encoding(): number {
+    if (this.wireEncoding >= 0) return this.wireEncoding;
     return this.resp === 3 ? ENC_RESP3 : ENC_RESP2;
   }
 

@@ -22,10 +22,37 @@ export class OutputBuffer {
   /** Start of the not-yet-sealed region of the staging buffer. */
   private stagingSealed = 0;
   /** Bytes appended and not yet taken by a flush. */
-  queuedBytes = 0;
+  protected queued = 0;
+
+  get queuedBytes(): number {
+    return this.queued;
+  }
 
   get isEmpty(): boolean {
-    return this.queuedBytes === 0;
+    return this.queued === 0;
+  }
+
+  /**
+   * False: a byte stream (TCP, the WebSocket `resp` subprotocol). True for outputs where each
+   * pub/sub frame must stay one message (MessageOutputBuffer): the router then hands them whole
+   * frames with appendMessage.
+   */
+  get messageOriented(): boolean {
+    return false;
+  }
+
+  /** A complete pub/sub frame for a message-oriented output; a byte stream just appends it. */
+  appendMessage(frame: Buffer): void {
+    this.appendStable(frame);
+  }
+
+  /** A pub/sub frame: the frame bytes, then (payload held on the main thread) payload and tail. */
+  appendFrame(src: Uint8Array, start: number, end: number, payload: Buffer | null, tail: Buffer | null): void {
+    this.appendBytes(src, start, end);
+    if (payload !== null) {
+      this.appendStable(payload);
+      if (tail !== null && tail.length > 0) this.appendBytes(tail, 0, tail.length);
+    }
   }
 
   /** Copies src[start, end) (or references it when large and `src` is a stable Buffer). */
@@ -42,7 +69,7 @@ export class OutputBuffer {
       this.staging.set(src.subarray(start, end), this.stagingUsed);
       this.stagingUsed += len;
     }
-    this.queuedBytes += len;
+    this.queued += len;
   }
 
   /** Appends a Buffer that will not change afterwards: large ones are referenced, not copied. */
@@ -53,7 +80,7 @@ export class OutputBuffer {
     }
     this.sealStaging();
     this.pieces.push(buf);
-    this.queuedBytes += buf.length;
+    this.queued += buf.length;
   }
 
   /** Appends ASCII text (protocol framing, numbers, simple strings). */
@@ -65,7 +92,7 @@ export class OutputBuffer {
       return;
     }
     this.stagingUsed += this.staging.write(text, this.stagingUsed, len, 'latin1');
-    this.queuedBytes += len;
+    this.queued += len;
   }
 
   /** Takes everything queued, in order, for one write. The buffer is empty afterwards. */
@@ -73,7 +100,7 @@ export class OutputBuffer {
     this.sealStaging();
     const out = this.pieces;
     this.pieces = [];
-    this.queuedBytes = 0;
+    this.queued = 0;
     return out;
   }
 
@@ -95,7 +122,7 @@ export class OutputBuffer {
   /** Drops everything queued (the connection is being closed). */
   discard(): void {
     this.pieces = [];
-    this.queuedBytes = 0;
+    this.queued = 0;
     this.stagingSealed = this.stagingUsed;
   }
 

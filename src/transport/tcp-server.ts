@@ -14,6 +14,7 @@ import { addError } from '../protocol/reply.js';
 import type { Executor } from '../commands/executor.js';
 import type { BrokerServices } from '../commands/context.js';
 import type { Client, Transport } from './client.js';
+import type { OutputBuffer } from './output-buffer.js';
 
 /** Commands run per 'data' event before yielding to other connections (fairness). */
 const COMMANDS_PER_TURN = 1024;
@@ -28,16 +29,23 @@ class TcpTransport implements Transport {
     this.localAddress = `${socket.localAddress}:${socket.localPort}`;
   }
 
-  write(pieces: Buffer[]): void {
+  flush(out: OutputBuffer): void {
     const s = this.socket;
+    const pieces = out.take();
     if (s.destroyed) return;
     if (pieces.length === 1) {
       s.write(pieces[0]);
-      return;
+    } else {
+      // Corked: the pieces leave in one writev.
+      s.cork();
+      for (let i = 0; i < pieces.length; i++) s.write(pieces[i]);
+      s.uncork();
     }
-    s.cork();
-    for (let i = 0; i < pieces.length; i++) s.write(pieces[i]);
-    s.uncork();
+    out.afterWrite(s.writableLength === 0);
+  }
+
+  closeForOutputLimit(): void {
+    this.socket.destroy();
   }
 
   pendingBytes(): number {
@@ -106,7 +114,7 @@ export class TcpServer {
     };
     socket.on('data', (chunk: Buffer) => {
       // After a protocol error or QUIT, input is read (so a vanished peer is noticed) and ignored.
-      if (client.closed || client.closeAfterFlush) return;
+      if (client.closed || client.quitting) return;
       parser.feed(chunk);
       run();
     });
@@ -118,7 +126,7 @@ export class TcpServer {
   private runInput(client: Client, parser: RespParser, socket: net.Socket): void {
     const { router, clients } = this.broker;
     let executed = 0;
-    while (!client.closed && !client.closeAfterFlush && !client.pausedForRing) {
+    while (!client.closed && !client.quitting && !client.pausedForRing) {
       const status = parser.next();
       if (status === PARSE_NEED_MORE) break;
       if (status === PARSE_COMMAND) {
@@ -134,8 +142,8 @@ export class TcpServer {
       if (status === PARSE_PROTOCOL_ERROR) {
         router.beginCommand(client);
         addError(client, `ERR ${parser.errorMessage}`, 'latin1');
+        client.quitting = true;
         router.endCommand(client);
-        client.closeAfterFlush = true;
       } else {
         console.warn(`ringcast: closing client id=${client.id} addr=${client.transport.remoteAddress} that reached max query buffer length`);
         clients.stats.queryLimitDisconnections++;

@@ -14,6 +14,7 @@ describe('the ringcast process', () => {
     const b = await startBroker({ workers: 2 });
     expect(b.output()).toMatch(/ringcast \S+: 2 partition workers/);
     expect(b.output()).toMatch(/RESP listening on 127\.0\.0\.1:\d+/);
+    expect(b.output()).toMatch(/HTTP\/WebSocket listening on 127\.0\.0\.1:\d+/);
     expect(await b.stop('SIGTERM')).toBe(0);
     expect(b.output()).toContain('ringcast: stopped');
   });
@@ -33,7 +34,7 @@ describe('the ringcast process', () => {
   it('--help lists every flag with its default', () => {
     const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8', timeout: 10000 });
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--bind', '--workers', '--proto-max-bulk-len', '--client-output-buffer-limit', '--ring-size', '--help']) {
+    for (const flag of ['--port', '--http-port', '--ws-max-payload', '--bind', '--workers', '--proto-max-bulk-len', '--client-output-buffer-limit', '--ring-size', '--help']) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/--port\s+.*\[default: 6379\]/);
@@ -49,16 +50,19 @@ describe('the ringcast process', () => {
     expect(u.stderr).toContain('unknown option --colour');
   });
 
-  it('a port already in use gets a one-line error naming the port and a non-zero exit', async () => {
+  it.each([
+    ['RESP', (port: number) => ['--port', String(port), '--http-port', '0']],
+    ['HTTP', (port: number) => ['--port', '0', '--http-port', String(port)]],
+  ])('a %s port already in use gets a one-line error naming the port and a non-zero exit', async (listener, flags) => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, [CLI, '--port', String(port), '--workers', '1'], { encoding: 'utf8', timeout: 15000 });
+      const r = spawnSync(process.execPath, [CLI, ...flags(port), '--workers', '1'], { encoding: 'utf8', timeout: 15000 });
       expect(r.status).toBe(1);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toBe(`ringcast: cannot listen on 127.0.0.1:${port}: address already in use`);
+      expect(lines[0]).toBe(`ringcast: cannot listen on 127.0.0.1:${port} (${listener}): address already in use`);
     } finally {
       blocker.close();
     }

@@ -1,6 +1,8 @@
 // Unit tests for src/protocol/resp-parser.ts. Redis 7.0 networking.c is the spec: every case
 // runs three ways (the whole input in one feed, byte by byte, and at seeded random split
 // points), feeding like a socket and draining complete commands after each feed.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   INLINE_MAX_BYTES,
@@ -29,6 +31,15 @@ interface RunOptions {
   requireAuth?: boolean;
   /** Called after each command is collected: may change limits or requireAuth. */
   afterCommand?: (parser: RespParser, commandIndex: number) => void;
+}
+
+v8.setFlagsFromString('--expose-gc');
+const runGc = vm.runInNewContext('gc') as () => void;
+
+/** A full GC after the current job, so WeakRefs made during it can be cleared. */
+async function collectGarbage(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  runGc();
 }
 
 /** mulberry32: a small seeded PRNG, so random splits are reproducible. */
@@ -377,6 +388,15 @@ describe('RespParser: inline commands', () => {
     expect(parser.buf.subarray(parser.argStart[0], parser.argEnd[0]).toString()).toBe('ECHO');
   });
 
+  it('the 64 KiB rule looks at everything fed before next() runs, however many chunks it came in', () => {
+    const parser = newParser();
+    parser.feed(Buffer.from('ECHO '));
+    parser.feed(Buffer.from('a'.repeat(70000)));
+    parser.feed(Buffer.from('\n'));
+    expect(parser.next()).toBe(PARSE_COMMAND);
+    expect(parser.argEnd[1] - parser.argStart[1]).toBe(70000);
+  });
+
   it('an inline line longer than 64 KiB passes when its newline arrives in the same read, as in Redis', () => {
     const parser = newParser();
     parser.feed(Buffer.from('ECHO ' + 'a'.repeat(70000) + '\n'));
@@ -478,6 +498,58 @@ describe('RespParser: query buffer limit', () => {
   });
 });
 
+describe('RespParser: split independence', () => {
+  /** Random bytes built from framing-relevant pieces: valid commands, inline quoting, broken
+   * headers and loose garbage. Kept far below 64 KiB, where no outcome may depend on splits. */
+  function randomRequestBytes(random: () => number): Buffer {
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const parts: Buffer[] = [];
+    for (let piece = 1 + Math.floor(random() * 10); piece > 0; piece--) {
+      const kind = random();
+      if (kind < 0.3) {
+        const payload = Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+        parts.push(multibulk('ECHO', payload));
+      } else if (kind < 0.45) {
+        const token = Array.from({ length: Math.floor(random() * 8) }, () => pick(['a', 'b', ' ', '"', "'", '\\', 'x', '4', 'n', '\x0b'])).join('');
+        parts.push(Buffer.from(`ECHO ${token}${pick(['\r\n', '\n'])}`, 'latin1'));
+      } else if (kind < 0.75) {
+        parts.push(Buffer.from(`*${pick(['1', '2', '0', '-1', 'x', '', '01'])}${pick(['\r\n', '\r', '\rX'])}`));
+        for (let header = Math.floor(random() * 3); header > 0; header--) {
+          parts.push(Buffer.from(`${pick(['$', '$', '%', ''])}${pick(['1', '0', '3', '-1', '', '04'])}${pick(['\r\n', '\rZ', '\n'])}abc${pick(['\r\n', ''])}`));
+        }
+      } else {
+        parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(random() * 6) }, () => pick(['*', '$', '1', '\r', '\n', ' ', '"', '\x00', 'x'])).join(''), 'latin1'));
+      }
+    }
+    return Buffer.concat(parts);
+  }
+
+  it('any input well under 64 KiB yields the same commands and status however it is split', () => {
+    const random = seededRandom(2024);
+    for (let n = 0; n < 300; n++) {
+      const input = randomRequestBytes(random);
+      const whole = run([input]);
+      for (const [way, pieces] of splitWays(input)) {
+        expect(run(pieces), `${way}: ${JSON.stringify(input.toString('latin1'))}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('a pipeline mixing empty, small and large bulks survives every split', () => {
+    const random = seededRandom(7);
+    const sizes = [0, 1, 100, 4095, 4096, 4097, 20000, 70000];
+    const expected: string[][] = [];
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 24; i++) {
+      const args = ['SET', `key:${i}`, String.fromCharCode(97 + (i % 26)).repeat(sizes[Math.floor(random() * sizes.length)])];
+      if (i % 4 === 0) args.push('EX', '10');
+      expected.push(args);
+      parts.push(multibulk(...args));
+    }
+    expectAllWays(Buffer.concat(parts), { commands: expected });
+  });
+});
+
 describe('RespParser: large and split input', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -545,27 +617,59 @@ describe('RespParser: large and split input', () => {
     expect(allocatedBytes).toBeLessThan(4 * payload.length);
   });
 
-  it('a consumed large command is not retained by the next one', () => {
+  it('a consumed large command is not retained once the parser needs more input', async () => {
     const parser = newParser();
     const pieces = splitAt(multibulk('SET', 'k', bigPayload(8 * MiB)), repeat(64 * 1024));
-    expect(collect(pieces, parser).length).toBe(1);
+    let commandMemory: WeakRef<ArrayBufferLike> | undefined;
+    for (const piece of pieces) {
+      parser.feed(piece);
+      let status = parser.next();
+      if (status === PARSE_COMMAND) {
+        expect(parser.argEnd[2] - parser.argStart[2]).toBe(8 * MiB);
+        commandMemory = new WeakRef(parser.buf.buffer);
+        status = parser.next();
+      }
+      expect(status).toBe(PARSE_NEED_MORE);
+    }
+    pieces.length = 0;
     expect(parser.bufferedBytes()).toBe(0);
-    parser.feed(Buffer.from('*1\r\n$4\r\nPI'));
-    expect(parser.next()).toBe(PARSE_NEED_MORE);
-    parser.feed(Buffer.from('NG\r\n'));
-    expect(parser.next()).toBe(PARSE_COMMAND);
-    expect(parser.buf.buffer.byteLength).toBeLessThan(MiB);
+    await collectGarbage();
+    expect(commandMemory).toBeDefined();
+    expect(commandMemory?.deref()).toBeUndefined();
   });
 
-  it('a small partial command left at the end of a large buffer does not keep the buffer alive', () => {
+  it('a small partial command left at the end of a large chunk does not keep the chunk alive', async () => {
     const parser = newParser();
-    parser.feed(Buffer.concat([multibulk('SET', 'k', bigPayload(8 * MiB)), Buffer.from('*1\r\n$4\r\nPI')]));
+    let chunk: Buffer | null = Buffer.concat([multibulk('SET', 'k', bigPayload(8 * MiB)), Buffer.from('*1\r\n$4\r\nPI')]);
+    const chunkMemory = new WeakRef(chunk.buffer);
+    parser.feed(chunk);
+    chunk = null;
     expect(parser.next()).toBe(PARSE_COMMAND);
     expect(parser.next()).toBe(PARSE_NEED_MORE);
+    await collectGarbage();
+    expect(chunkMemory.deref()).toBeUndefined();
     parser.feed(Buffer.from('NG\r\n'));
     expect(parser.next()).toBe(PARSE_COMMAND);
     expect(argsOf(parser)).toEqual(['PING']);
-    expect(parser.buf.buffer.byteLength).toBeLessThan(MiB);
+  });
+
+  it('a small command that follows a large one in the same chunk does not keep the large scratch alive', async () => {
+    const parser = newParser();
+    const pieces = splitAt(multibulk('SET', 'k', bigPayload(8 * MiB)), repeat(64 * 1024));
+    const last = Buffer.concat([pieces.pop()!, Buffer.from('*1\r\n$4\r\nPI')]);
+    for (const piece of pieces) {
+      parser.feed(piece);
+      expect(parser.next()).toBe(PARSE_NEED_MORE);
+    }
+    pieces.length = 0;
+    parser.feed(last);
+    parser.feed(Buffer.from('NG\r\n'));
+    expect(parser.next()).toBe(PARSE_COMMAND);
+    const bigMemory = new WeakRef(parser.buf.buffer);
+    expect(parser.next()).toBe(PARSE_COMMAND);
+    expect(argsOf(parser)).toEqual(['PING']);
+    await collectGarbage();
+    expect(bigMemory.deref()).toBeUndefined();
   });
 
   it('a command inside one chunk is returned as offsets into that chunk, without a copy', () => {
