@@ -173,7 +173,7 @@ function freePort(): Promise<number> {
 }
 
 async function startRingcast(repoRoot: string, workers: number): Promise<ServerHandle> {
-  const args = [path.join(repoRoot, 'dist', 'src', 'cli.js'), '--port', '0', '--bind', HOST, '--workers', String(workers), '--maxclients', MAX_CLIENTS];
+  const args = [path.join(repoRoot, 'dist', 'src', 'cli.js'), '--port', '0', '--http-port', '0', '--bind', HOST, '--workers', String(workers), '--maxclients', MAX_CLIENTS];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = track(proc);
   let output = '';
@@ -363,7 +363,7 @@ function ratioChart(rows: RatioRow[], caption: string): string {
   const labelWidth = 330;
   const plotWidth = 460;
   const valueWidth = 150;
-  const top = 56;
+  const top = 70;
   const width = labelWidth + plotWidth + valueWidth;
   const height = top + rowHeight * Math.max(1, plotted.length) + 44;
   const values = plotted.flatMap((r) => [r.ratio!, r.metric.target ?? 1]);

@@ -14,6 +14,7 @@ import { Executor } from './commands/executor.js';
 import { PUBSUB_COMMANDS } from './commands/pubsub.js';
 import { CONNECTION_COMMANDS } from './commands/connection.js';
 import { serverCommands } from './commands/server.js';
+import { TRANSACTION_COMMANDS, WatchRegistry, endTransaction } from './commands/transactions.js';
 import type { BrokerServices } from './commands/context.js';
 import type { Client } from './transport/client.js';
 
@@ -24,6 +25,7 @@ export class Broker implements BrokerServices {
   readonly clients: ClientRegistry;
   readonly router: Router;
   readonly monitors = new Set<Client>();
+  readonly watches = new WatchRegistry();
   readonly table = new CommandTable();
   private readonly tcp: TcpServer;
   private readonly ws: WsServer;
@@ -34,10 +36,12 @@ export class Broker implements BrokerServices {
     this.router = new Router(config.workers, config.ringBytes, this.clients, workerUrl);
     this.clients.onClosed = (c) => {
       this.monitors.delete(c);
+      endTransaction({ broker: this }, c);
       if (c.inPubSub) this.router.dropSubscriptions(c);
     };
     this.table.register(PUBSUB_COMMANDS);
     this.table.register(CONNECTION_COMMANDS);
+    this.table.register(TRANSACTION_COMMANDS);
     this.table.register(serverCommands(this.table));
     const executor = new Executor(this, this.table);
     this.tcp = new TcpServer(this, executor);

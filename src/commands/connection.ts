@@ -9,6 +9,7 @@ import {
 import type { Client } from '../transport/client.js';
 import type { CommandContext } from './context.js';
 import { resendSubscriptions } from './pubsub.js';
+import { endTransaction } from './transactions.js';
 import type { CommandSpec } from './table.js';
 
 const DATABASES = 16;
@@ -49,6 +50,7 @@ function reset(ctx: CommandContext): void {
     c.monitor = false;
     ctx.broker.monitors.delete(c);
   }
+  endTransaction(ctx, c);
   c.db = 0;
   c.resp = 2;
   c.name = '';

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Client } from '../transport/client.js';
 import type { ClientRegistry } from '../transport/client-registry.js';
 import type { Router } from '../routing/router.js';
+import type { WatchRegistry } from './transactions.js';
 
 /** Services command handlers use; the broker provides them. */
 export interface BrokerServices {
@@ -17,6 +18,8 @@ export interface BrokerServices {
   readonly router: Router;
   /** Clients in MONITOR mode. */
   readonly monitors: Set<Client>;
+  /** WATCH bookkeeping. */
+  readonly watches: WatchRegistry;
   /** Listening address, for INFO and HELLO. */
   readonly tcpPort: () => number;
 }

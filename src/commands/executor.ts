@@ -11,6 +11,7 @@ import type { Client } from '../transport/client.js';
 import { CommandContext, type BrokerServices } from './context.js';
 import type { CommandSpec, CommandTable } from './table.js';
 import { monitorLine } from './monitor-format.js';
+import { addQueued, beginExec, copyArgs, TRANSACTION_CONTROL } from './transactions.js';
 
 /** A command's arguments as offsets into one buffer (what RespParser exposes after PARSE_COMMAND). */
 export interface CommandArgs {
@@ -28,6 +29,8 @@ export class Executor {
     readonly table: CommandTable,
   ) {
     this.ctx = new CommandContext(broker);
+    const exec = table.byName('exec');
+    if (exec) exec.handler = (ctx) => this.exec(ctx);
   }
 
   /** Executes one command: the parser's current one, or one a WebSocket message carried. */
@@ -46,16 +49,58 @@ export class Executor {
     client.skipNextReply = false;
     router.beginCommand(client);
     const spec = this.resolve(ctx);
-    if (spec !== null) {
-      ctx.fullName = spec.fullName!;
-      client.lastCommand = spec.fullName!;
-      spec.handler!(ctx);
-      this.broker.clients.stats.totalCommandsProcessed++;
+    if (spec === null) {
+      // A command that cannot even be queued dooms the transaction (Redis flagTransaction).
+      if (client.multi !== null) client.multiError = true;
+    } else if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.fullName!)) {
+      client.multi.push({ spec, args: copyArgs(parser) });
+      addQueued(client);
+    } else {
+      this.run(ctx, spec);
     }
     router.endCommand(client);
     client.muted = false;
     client.lastInteractionMs = Date.now();
     if (spec !== null && this.broker.monitors.size > 0 && !spec.skipMonitor && !spec.parent?.skipMonitor) this.feedMonitors(ctx, startMicros);
+  }
+
+  /** Runs a resolved command: the handler, then WATCH invalidation for the keys a write touched. */
+  private run(ctx: CommandContext, spec: CommandSpec): void {
+    ctx.fullName = spec.fullName!;
+    ctx.client.lastCommand = spec.fullName!;
+    spec.handler!(ctx);
+    this.broker.clients.stats.totalCommandsProcessed++;
+    if (spec.keys !== undefined && spec.flags.includes('write')) this.touchKeys(ctx, spec.keys);
+  }
+
+  private touchKeys(ctx: CommandContext, [first, last, step]: [number, number, number]): void {
+    const end = last < 0 ? ctx.argc + last : Math.min(last, ctx.argc - 1);
+    for (let i = first; i <= end && i > 0; i += step || 1) this.broker.watches.touch(ctx.client.db, ctx.argKey(i));
+  }
+
+  /**
+   * EXEC: runs the queued commands back to back. Nothing else runs in between (this is one call on
+   * the main thread), and their output goes through the order queue like any command's.
+   */
+  private exec(ctx: CommandContext): void {
+    const c = ctx.client;
+    const queued = beginExec(ctx);
+    if (queued === null) return;
+    const monitored = this.broker.monitors.size > 0;
+    for (const q of queued) {
+      ctx.buf = q.args.buf;
+      ctx.argc = q.args.argc;
+      ctx.argStart = q.args.argStart;
+      ctx.argEnd = q.args.argEnd;
+      if (q.spec.fullName === 'ssubscribe') {
+        // EXEC runs as a deny-blocking client; SUBSCRIBE/PSUBSCRIBE are exempt, SSUBSCRIBE is not.
+        addError(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        continue;
+      }
+      const micros = monitored ? nowMicros() : 0;
+      this.run(ctx, q.spec);
+      if (monitored && !q.spec.skipMonitor) this.feedMonitors(ctx, micros);
+    }
   }
 
   /** Finds the spec and applies Redis's pre-execution checks; writes the error and returns null on failure. */

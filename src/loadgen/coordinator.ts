@@ -43,7 +43,7 @@ const DRAIN_STALL_MS = 3_000;
 const DRAIN_MAX_MS = 60_000;
 const RESULT_TIMEOUT_MS = 30_000;
 const EXIT_GRACE_MS = 5_000;
-const LAG_BYTES_PER_SUBSCRIBER = 256 * 1024;
+const LAG_BYTES_PER_SUBSCRIBER = 4 * 1024 * 1024;
 // Bytes of a `message` frame around the payload, roughly: for the lag guard, not for accounting.
 const FRAME_OVERHEAD_BYTES = 40;
 const MAX_SUBSCRIBER_PROCESSES = 4;
@@ -491,7 +491,7 @@ function buildResult(x: ResultInputs): BenchResult {
   }
   if (pausedPercent > PAUSED_NOTE_PERCENT) {
     notes.push(`publishers were held ${pausedPercent.toFixed(0)}% of the window because deliveries lagged the PUBLISH replies ` +
-      'by more than 256 KiB per subscriber (the delivery side set the pace)');
+      'by more than 4 MiB per subscriber (the delivery side set the pace)');
   }
   if (params.ratePerSec > 0 && maxScheduleLag > params.window) {
     notes.push(`paced publishing fell behind its schedule by up to ${maxScheduleLag} PUBLISHes (the server's replies held the window)`);

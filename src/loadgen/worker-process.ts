@@ -98,6 +98,8 @@ class GeneratorProcess {
   firstError: string | null = null;
   unexpectedFrames = 0;
   disconnects = 0;
+  /** Set by `start`: nothing is published before every process is subscribed (a HELLO reply must not trigger a fill). */
+  started = false;
   paused = false;
   stopping = false;
   maxScheduleLag = 0;
@@ -187,6 +189,7 @@ class GeneratorProcess {
   }
 
   start(): void {
+    this.started = true;
     this.progressTimer ??= setInterval(() => send({ type: 'progress', ...this.counters() }), PROGRESS_INTERVAL_MS);
     if (this.plan.roundtripTimeMs > 0) {
       void this.runRoundtrip().catch(fail);
@@ -213,7 +216,7 @@ class GeneratorProcess {
 
   /** Windowed or paced: whether publishers may send more now. */
   canPublish(): boolean {
-    return !this.paused && !this.stopping;
+    return this.started && !this.paused && !this.stopping;
   }
 
   mark(phase: 'start' | 'end'): void {

@@ -10,10 +10,11 @@
  *   when it runs out it pulls more from the queue:
  *   - nothing of the current command is buffered (the common case): the next chunk itself becomes
  *     `input`, no copy;
- *   - a command straddles chunks: the command so far, input[cmdStart..], moves to the front of a
- *     reusable scratch buffer and only as many queued bytes as the command is likely to need are
- *     appended. Once that command is returned, parsing jumps back into the partly copied chunk
- *     ("rewind"), so each chunk boundary copies one command, not the whole chunk.
+ *   - a command straddles chunks: the command so far, input[cmdStart..], is copied into a
+ *     reusable scratch buffer (or stays there), and only as many queued bytes as the command is
+ *     likely to need are appended after it. Once that command is returned, parsing jumps back
+ *     into the partly copied chunk ("rewind"), so a chunk boundary copies about one command, not
+ *     the whole chunk. The scratch is compacted (command moved to offset 0) when it runs out of room.
  *   Scratch capacity at least doubles whenever it grows (capped at the end of a known bulk), so a
  *   100 MB bulk arriving in 64 KB chunks costs O(size) copying, not O(size^2).
  *

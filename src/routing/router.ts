@@ -137,6 +137,9 @@ export class Router {
       this.realOut = null;
     }
     this.current = null;
+    const deferred = this.deferredPublishes;
+    for (let i = 0; i < deferred.length; i += 2) this.publishInternal(deferred[i], deferred[i + 1]);
+    deferred.length = 0;
     if (c.quitting && !c.closeAfterFlush && !c.closeQueued) {
       if (this.count === 0) c.closeAfterFlush = true;
       else {
@@ -200,8 +203,24 @@ export class Router {
     link.targetBytes.set(name.subarray(start, end), off + R.SUB_NAME);
   }
 
+  /**
+   * A publish the broker makes itself (keyspace notifications): no reply. During a command it is
+   * sent when the command ends, so the command's own reply comes first (Redis 7.2+ defers pushes
+   * a command causes until after its reply).
+   */
+  publishInternal(channel: Buffer, message: Buffer): void {
+    if (this.current !== null) {
+      this.deferredPublishes.push(channel, message);
+      return;
+    }
+    this.publish(null, R.SPACE_GLOBAL, Buffer.concat([channel, message]), 0, channel.length, channel.length, channel.length + message.length);
+  }
+
+  /** Channel, message pairs published by the running command, sent at endCommand. */
+  private readonly deferredPublishes: Buffer[] = [];
+
   /** PUBLISH / SPUBLISH: the owner answers with the fan-out; the reply is its receiver count. */
-  publish(c: Client, space: number, src: Uint8Array, chStart: number, chEnd: number, plStart: number, plEnd: number): void {
+  publish(c: Client | null, space: number, src: Uint8Array, chStart: number, chEnd: number, plStart: number, plEnd: number): void {
     const partition = this.partitionOf(src, chStart, chEnd);
     const link = this.links[partition];
     const channelLen = chEnd - chStart;
@@ -217,7 +236,7 @@ export class Router {
     const bytes = link.targetBytes;
     bytes.set(src.subarray(chStart, chEnd), off + R.PUB_CHANNEL);
     if (!held) bytes.set(src.subarray(plStart, plEnd), off + R.PUB_CHANNEL + R.pad4(channelLen));
-    const e = this.push(K_PUBLISH, c);
+    const e = c === null ? this.pushEntry(K_PUBLISH, null) : this.push(K_PUBLISH, c);
     e.partition = partition;
     e.epoch = link.epoch;
     e.payload = held ? Buffer.from(src.subarray(plStart, plEnd)) : null;
@@ -299,13 +318,13 @@ export class Router {
     return this.pushEntry(kind, c);
   }
 
-  private pushEntry(kind: number, c: Client): Pending {
+  private pushEntry(kind: number, c: Client | null): Pending {
     if (this.count === this.queue.length) this.grow();
     const e = this.queue[(this.head + this.count) % this.queue.length];
     this.count++;
     e.kind = kind;
     e.client = c;
-    e.muted = c.muted;
+    e.muted = c !== null && c.muted;
     return e;
   }
 
@@ -385,8 +404,8 @@ export class Router {
       const off = ring.offset;
       const v = ring.view;
       const flags = v.getUint32(off + R.DLV_FLAGS, true);
-      const publisher = e.client!;
-      if ((flags & R.FLAG_FIRST) !== 0 && !publisher.closed && !e.muted) {
+      const publisher = e.client;
+      if ((flags & R.FLAG_FIRST) !== 0 && publisher !== null && !publisher.closed && !e.muted) {
         // The reply goes before the deliveries: a RESP3 client publishing to itself gets `:n`
         // and then its own push (Redis 7.2+ defers self-pushes until after the reply).
         addInteger(publisher, v.getUint32(off + R.DLV_RECEIVERS, true));
@@ -448,8 +467,8 @@ export class Router {
   }
 
   private failPublish(e: Pending): void {
-    const c = e.client!;
-    if (c.closed || e.muted) return;
+    const c = e.client;
+    if (c === null || c.closed || e.muted) return;
     addError(c, 'ERR ringcast: the partition worker for this channel crashed; the message was not delivered');
     this.clients.markDirty(c);
   }

@@ -8,6 +8,7 @@
  */
 import { OutputBuffer } from './output-buffer.js';
 import type { ReplyTarget } from '../protocol/reply.js';
+import type { QueuedCommand } from '../commands/transactions.js';
 import { ENC_RESP2, ENC_RESP3 } from '../shm/records.js';
 
 /** What a transport provides to the broker. */
@@ -78,6 +79,13 @@ export class Client implements ReplyTarget {
    * (Redis 7.0.10+ does not suppress them under CLIENT REPLY OFF/SKIP).
    */
   readonly pushes: ReplyTarget;
+  /** MULTI: the queued commands, or null outside a transaction. */
+  multi: QueuedCommand[] | null = null;
+  /** A command failed to queue (unknown, arity): EXEC answers EXECABORT. */
+  multiError = false;
+  /** WATCHed keys ("db\0key") and whether one of them changed. */
+  readonly watchedKeys = new Set<string>();
+  watchDirty = false;
   /** Called when input may be read again after a backpressure pause (set by the transport). */
   resumeInput: () => void = () => {};
 

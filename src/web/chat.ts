@@ -309,6 +309,7 @@ ui.joinForm.addEventListener('submit', (event) => {
     ui.roomInput.focus();
     return;
   }
+  if (name !== myName && room === currentRoom) appendNotice(ui.roomLog, `You are now ${name}.`);
   myName = name;
   saveName(name);
   joinRoom(room).then(() => ui.messageInput.focus(), reportFailure(ui.joinError, 'Could not join'));

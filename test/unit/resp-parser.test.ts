@@ -1,6 +1,8 @@
-// Unit tests for src/protocol/resp-parser.ts. Redis 7.0 networking.c is the spec: every case
-// runs three ways (the whole input in one feed, byte by byte, and at seeded random split
-// points), feeding like a socket and draining complete commands after each feed.
+// Unit tests for src/protocol/resp-parser.ts. Redis 7.0 networking.c is the spec. Every input
+// case runs three ways (the whole input in one feed, byte by byte, and at seeded random split
+// points), feeding like a socket and draining complete commands after each feed; the few tests
+// that are about one particular feeding pattern (buffer reuse, memory, line-length rules that
+// depend on arrival) say so in their names or comments.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
