@@ -7,6 +7,7 @@
  * Redis's CONFIG SET error.
  */
 import { availableParallelism } from 'node:os';
+import { formatKeyspaceEvents, INVALID_EVENT_CLASS, parseKeyspaceEvents } from './store/keyspace-events.js';
 
 export const VERSION = '0.1.0';
 /** The Redis version we answer as: clients switch features on it. */
@@ -36,6 +37,8 @@ export interface Config {
   wsMaxPayloadBytes: number;
   /** WebSocket idle timeout: pings are sent automatically, a peer silent this long is closed. */
   wsIdleTimeoutSeconds: number;
+  /** notify-keyspace-events as flag bits (src/store/keyspace-events.ts); 0: no notifications. */
+  notifyKeyspaceEvents: number;
 }
 
 export function defaultConfig(): Config {
@@ -53,6 +56,7 @@ export function defaultConfig(): Config {
     httpPort: 8080,
     wsMaxPayloadBytes: 16 * 1024 * 1024,
     wsIdleTimeoutSeconds: 120,
+    notifyKeyspaceEvents: 0,
   };
 }
 
@@ -161,7 +165,10 @@ export const SETTINGS: Setting[] = [
   constant('save', ''),
   constant('appendonly', 'no'),
   constant('databases', '16'),
-  constant('notify-keyspace-events', ''),
+  { name: 'notify-keyspace-events', flag: 'notify-keyspace-events', mutable: true,
+    help: "keyspace notification classes, Redis's letters (e.g. KEA; empty: none)",
+    get: (c) => formatKeyspaceEvents(c.notifyKeyspaceEvents),
+    set: (c, v) => { const flags = parseKeyspaceEvents(v); if (flags < 0) return INVALID_EVENT_CLASS; c.notifyKeyspaceEvents = flags; return null; } },
   constant('maxmemory', '0'),
   constant('maxmemory-policy', 'noeviction'),
   constant('cluster-enabled', 'no'),

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Client } from '../transport/client.js';
 import type { ClientRegistry } from '../transport/client-registry.js';
 import type { Router } from '../routing/router.js';
+import type { Keyspace } from '../store/keyspace.js';
 import type { WatchRegistry } from './transactions.js';
 
 /** Services command handlers use; the broker provides them. */
@@ -16,6 +17,8 @@ export interface BrokerServices {
   readonly config: Config;
   readonly clients: ClientRegistry;
   readonly router: Router;
+  /** The databases: keys, values, expiry (src/store/keyspace.ts). */
+  readonly keyspace: Keyspace;
   /** Clients in MONITOR mode. */
   readonly monitors: Set<Client>;
   /** WATCH bookkeeping. */

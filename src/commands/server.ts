@@ -1,7 +1,8 @@
 /**
  * Server and introspection commands (main thread): INFO, CONFIG, COMMAND, TIME, MONITOR, and the
- * housekeeping commands test harnesses and admin tools send (FLUSHALL, FLUSHDB, DBSIZE,
- * FUNCTION FLUSH, DEBUG, LASTSAVE), answered as a Redis with an empty keyspace answers them.
+ * housekeeping commands test harnesses and admin tools send (FUNCTION FLUSH, DEBUG, LASTSAVE),
+ * answered as a Redis without scripts or persistence answers them. FLUSHALL, FLUSHDB and DBSIZE
+ * are keyspace commands (src/commands/keyspace.ts).
  */
 import { cpuUsage, memoryUsage } from 'node:process';
 import { hostname, release, arch } from 'node:os';
@@ -12,6 +13,7 @@ import {
   addArrayHeader, addBulkString, addError, addInteger, addMapHeader, addNull, addOk, addSetHeader, addSimple, addVerbatim, type ReplyTarget,
 } from '../protocol/reply.js';
 import { globMatchBytes } from '../partition/glob.js';
+import { DATABASE_COUNT } from '../store/keyspace.js';
 import type { BrokerServices, CommandContext } from './context.js';
 import type { CommandSpec, CommandTable } from './table.js';
 
@@ -41,7 +43,7 @@ function humanBytes(n: number): string {
 }
 
 function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubCounts): string {
-  const { clients, config } = broker;
+  const { clients, config, keyspace } = broker;
   const stats = clients.stats;
   const now = Date.now();
   const uptime = Math.floor((now - stats.startedMs) / 1000);
@@ -85,7 +87,8 @@ function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubC
   section('Stats', [
     ['total_connections_received', stats.totalConnectionsReceived], ['total_commands_processed', stats.totalCommandsProcessed],
     ['instantaneous_ops_per_sec', 0], ['rejected_connections', stats.rejectedConnections],
-    ['expired_keys', 0], ['evicted_keys', 0], ['keyspace_hits', 0], ['keyspace_misses', 0],
+    ['expired_keys', keyspace.stats.expiredKeys], ['evicted_keys', 0],
+    ['keyspace_hits', keyspace.stats.hits], ['keyspace_misses', keyspace.stats.misses],
     ['pubsub_channels', counts.channels], ['pubsub_patterns', counts.patterns], ['pubsubshard_channels', counts.shardChannels],
     ['total_error_replies', 0], ['client_query_buffer_limit_disconnections', stats.queryLimitDisconnections],
     ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections],
@@ -103,7 +106,12 @@ function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubC
   section('Modules', []);
   section('Errorstats', []);
   section('Cluster', [['cluster_enabled', 0]]);
-  section('Keyspace', []);
+  const databases: [string, string][] = [];
+  for (let db = 0; db < DATABASE_COUNT; db++) {
+    const keys = keyspace.size(db);
+    if (keys > 0) databases.push([`db${db}`, `keys=${keys},expires=${keyspace.expiresCount(db)},avg_ttl=${keyspace.averageTtlMs(db)}`]);
+  }
+  section('Keyspace', databases);
   return out.join('\r\n');
 }
 
@@ -290,15 +298,6 @@ function commandCommands(table: CommandTable): CommandSpec[] {
 
 // ---- the rest --------------------------------------------------------------------------------
 
-/** FLUSHALL / FLUSHDB [ASYNC|SYNC]: the keyspace is empty, so only the syntax is checked. */
-function flush(ctx: CommandContext): void {
-  if (ctx.argc > 2 || (ctx.argc === 2 && !ctx.argIs(1, 'async') && !ctx.argIs(1, 'sync'))) {
-    addError(ctx.client, 'ERR syntax error');
-    return;
-  }
-  addOk(ctx.client);
-}
-
 const admin = (name: string, arity: number, summary: string, since: string, handler: (ctx: CommandContext) => void, extra: Partial<CommandSpec> = {}): CommandSpec => ({
   name, arity, flags: ['admin', 'noscript', 'loading', 'stale'], acl: ['admin', 'slow', 'dangerous'], group: 'server', summary, since, handler, skipMonitor: true, ...extra,
 });
@@ -313,12 +312,8 @@ export function serverCommands(table: CommandTable): CommandSpec[] {
         addBulkString(ctx.client, String(Math.floor(micros / 1e6)));
         addBulkString(ctx.client, String(micros % 1e6));
       } },
-    { name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl: ['keyspace', 'read', 'fast'], group: 'server', summary: 'Returns the number of keys in the database.', since: '1.0.0',
-      handler: (ctx) => addInteger(ctx.client, 0) },
     { name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['admin', 'fast', 'dangerous'], group: 'server', summary: 'Returns the Unix timestamp of the last successful save to disk.', since: '1.0.0',
       handler: (ctx) => addInteger(ctx.client, Math.floor(ctx.broker.clients.stats.startedMs / 1000)) },
-    { name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], group: 'server', summary: 'Removes all keys from all databases.', since: '1.0.0', handler: flush },
-    { name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'write', 'slow', 'dangerous'], group: 'server', summary: 'Remove all keys from the current database.', since: '1.0.0', handler: flush },
     admin('monitor', 1, 'Listens for all requests received by the server in real-time.', '1.0.0', (ctx) => {
       ctx.client.monitor = true;
       ctx.broker.monitors.add(ctx.client);
@@ -338,6 +333,10 @@ export function serverCommands(table: CommandTable): CommandSpec[] {
           s.rejectedConnections = 0;
           s.outputLimitDisconnections = 0;
           s.queryLimitDisconnections = 0;
+          const ks = ctx.broker.keyspace.stats;
+          ks.expiredKeys = 0;
+          ks.hits = 0;
+          ks.misses = 0;
           addOk(ctx.client);
         }),
         admin('rewrite', 2, 'Persists the effective configuration to file.', '2.8.0', (ctx) => addError(ctx.client, 'ERR The server is running without a config file')),

@@ -397,7 +397,8 @@ export async function runScenario(options: RunOptions): Promise<BenchResult> {
     });
   } finally {
     for (const child of children) sendTo(child, { type: 'exit' });
-    await Promise.race([Promise.all(children.map((c) => c.exited)), sleep(EXIT_GRACE_MS)]);
+    // An unref'd grace timer: once every child has exited it must not keep this process alive.
+    await Promise.race([Promise.all(children.map((c) => c.exited)), sleep(EXIT_GRACE_MS, undefined, { ref: false })]);
     for (const child of children) if (liveChildren.has(child.proc)) child.proc.kill('SIGKILL');
     await Promise.all(children.map((c) => c.exited));
   }

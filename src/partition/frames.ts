@@ -17,6 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ENC_JSON, ENC_MSGPACK, ENC_RESP3 } from '../shm/records.js';
 import { jsonText } from '../codec/json-text.js';
+import { copyBytes } from '../codec/copy-bytes.js';
 
 export const KIND_MESSAGE = 0;
 export const KIND_PMESSAGE = 1;
@@ -78,7 +79,7 @@ function writeRespBulkHeader(out: Uint8Array, off: number, len: number): number 
 
 function writeRespBulk(out: Uint8Array, off: number, src: Uint8Array, srcOff: number, len: number): number {
   off = writeRespBulkHeader(out, off, len);
-  out.set(src.subarray(srcOff, srcOff + len), off);
+  copyBytes(src, srcOff, srcOff + len, out, off);
   off += len;
   out[off++] = 13;
   out[off++] = 10;

@@ -10,6 +10,8 @@
  * socket's queue empty; otherwise it is still owned by the socket and a fresh one is taken.
  */
 
+import { copyBytes } from '../codec/copy-bytes.js';
+
 /** Frames at least this big are referenced instead of copied into the staging buffer. */
 export const REFERENCE_THRESHOLD_BYTES = 4096;
 const STAGING_BYTES = 16 * 1024;
@@ -66,7 +68,7 @@ export class OutputBuffer {
       piece.set(src.subarray(start, end), 0);
       this.pieces.push(piece);
     } else {
-      this.staging.set(src.subarray(start, end), this.stagingUsed);
+      copyBytes(src, start, end, this.staging, this.stagingUsed);
       this.stagingUsed += len;
     }
     this.queued += len;

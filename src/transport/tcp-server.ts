@@ -151,7 +151,7 @@ export class TcpServer {
       }
       break;
     }
-    router.commit();
+    router.commitSoon();
     if (!client.out.isEmpty) clients.markDirty(client);
   }
 }

@@ -40,6 +40,7 @@ type Subprotocol = (typeof SUBPROTOCOLS)[number];
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_BAD_DATA = 1007;
 export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
 
 interface SocketData {
   protocol: Subprotocol;
@@ -209,7 +210,9 @@ export class WsServer {
     this.app = uWS.App();
     this.app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
-      maxPayloadLength: config.wsMaxPayloadBytes,
+      // uWS drops an oversized message's connection without a close frame; reading up to twice our
+      // limit lets onMessage answer a message over the limit with a proper 1009 instead.
+      maxPayloadLength: Math.min(2 * config.wsMaxPayloadBytes, 2 ** 31 - 1),
       idleTimeout: config.wsIdleTimeoutSeconds,
       sendPingsAutomatically: true,
       // ringcast enforces client-output-buffer-limit itself; uWS must never drop a frame.
@@ -316,6 +319,11 @@ export class WsServer {
     const data = ws.getUserData();
     const client = data.client;
     if (client === undefined || data.closed || client.closed || client.quitting) return;
+    if (message.byteLength > this.broker.config.wsMaxPayloadBytes) {
+      data.closed = true;
+      ws.end(CLOSE_TOO_BIG, `message of ${message.byteLength} bytes is over the ${this.broker.config.wsMaxPayloadBytes}-byte limit`);
+      return;
+    }
     if (client.pausedForRing || data.pending.length > 0) {
       // A partition ring is full: keep the message (copied) until the router resumes us.
       const copy = Buffer.from(new Uint8Array(message));
@@ -376,7 +384,7 @@ export class WsServer {
   }
 
   private afterInput(client: Client): void {
-    this.broker.router.commit();
+    this.broker.router.commitSoon();
     if (!client.out.isEmpty) this.broker.clients.markDirty(client);
   }
 
