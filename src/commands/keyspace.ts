@@ -382,12 +382,9 @@ function ttlGeneric(ctx: CommandContext, milliseconds: boolean, absolute: boolea
     addInteger(ctx.client, -1);
     return;
   }
-  if (absolute) {
-    addInteger(ctx.client, milliseconds ? entry.expireAtMs : Math.floor(entry.expireAtMs / 1000));
-    return;
-  }
-  const ttlMs = Math.max(0, entry.expireAtMs - ks.now());
-  addInteger(ctx.client, milliseconds ? ttlMs : Math.floor((ttlMs + 500) / 1000));
+  const ms = Math.max(0, absolute ? entry.expireAtMs : entry.expireAtMs - ks.now());
+  // Seconds are rounded to the nearest, for EXPIRETIME as for TTL (Redis's ttlGenericCommand).
+  addInteger(ctx.client, milliseconds ? ms : Math.floor((ms + 500) / 1000));
 }
 
 function persist(ctx: CommandContext): void {
@@ -474,6 +471,7 @@ function flush(ctx: CommandContext, all: boolean): void {
   const ks = ctx.broker.keyspace;
   if (all) ks.clear();
   else ks.flushDb(ctx.client.db);
+  ctx.broker.watches.touchDatabase(all ? -1 : ctx.client.db);
   propagateCommand(ctx);
   addOk(ctx.client);
 }

@@ -359,6 +359,46 @@ listener.join(5)
 puts "numsub #{pub.pubsub('numsub', 'room:rb').inspect}"
 `;
 
+  // The monitor view of a chat: PSUBSCRIBE room:* sees two rooms; PUNSUBSCRIBE counts down to 0.
+  const monitorScript = `
+require 'redis'
+port = Integer(ARGV[0])
+ready = Queue.new
+got = Queue.new
+mon = Redis.new(host: '127.0.0.1', port: port, timeout: 5)
+listener = Thread.new do
+  mon.psubscribe_with_timeout(5, 'room:*') do |on|
+    on.psubscribe { |pattern, count| ready << [pattern, count] }
+    on.pmessage do |pattern, channel, message|
+      got << [pattern, channel, message]
+      mon.punsubscribe if channel == 'room:two'
+    end
+    on.punsubscribe { |pattern, count| got << ['punsubscribe', pattern, count] }
+  end
+end
+pattern, count = ready.pop
+puts "psubscribed #{pattern} #{count}"
+pub = Redis.new(host: '127.0.0.1', port: port, timeout: 5)
+puts "published #{pub.publish('room:one', 'hi one')} #{pub.publish('room:two', 'hi two')}"
+3.times { puts got.pop.join(' ') }
+listener.join(5)
+`;
+
+  it('a PSUBSCRIBE room:* monitor sees two rooms and unsubscribes to a count of 0', async () => {
+    const { stdout } = await execFileAsync(SYSTEM_RUBY, ['-e', monitorScript, String(broker.port)], {
+      timeout: CHILD_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
+    expect(stdout.split('\n')).toEqual([
+      'psubscribed room:* 1',
+      'published 1 1',
+      'room:* room:one hi one',
+      'room:* room:two hi two',
+      'punsubscribe room:* 0',
+      '',
+    ]);
+  });
+
   it('a subscriber thread receives what the main thread publishes', async () => {
     const { stdout } = await execFileAsync(SYSTEM_RUBY, ['-e', script, String(broker.port)], {
       timeout: CHILD_TIMEOUT_MS,
