@@ -5,6 +5,7 @@
  */
 import { Broker } from './broker.js';
 import { ConfigError, helpText, parseArgs, VERSION } from './config.js';
+import { AofCorruptError } from './store/aof.js';
 
 async function main(): Promise<void> {
   // `ringcast bench ...` is the load generator (src/cli-bench.ts), not a broker.
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   }
   const config = parsed;
   const broker = new Broker(config);
-  broker.router.onFatal = (err) => {
+  broker.router.onFatal = broker.onFatal = (err) => {
     console.error(`ringcast: FATAL ${err.message}`);
     process.exit(70);
   };
@@ -37,6 +38,12 @@ async function main(): Promise<void> {
   try {
     addr = await broker.start();
   } catch (err) {
+    if (err instanceof AofCorruptError) {
+      // Redis refuses to start on a damaged log too; the message names the offset and the way out.
+      console.error(`ringcast: ${err.message}`);
+      await broker.stop();
+      process.exit(1);
+    }
     const e = err as NodeJS.ErrnoException & { listener?: string; port?: number };
     const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
     console.error(`ringcast: cannot listen on ${config.bind}:${e.port ?? config.port}${e.listener ? ` (${e.listener})` : ''}: ${why}`);

@@ -7,6 +7,7 @@
  * Redis's CONFIG SET error.
  */
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { formatKeyspaceEvents, INVALID_EVENT_CLASS, parseKeyspaceEvents } from './store/keyspace-events.js';
 
 export const VERSION = '0.1.0';
@@ -39,6 +40,20 @@ export interface Config {
   wsIdleTimeoutSeconds: number;
   /** notify-keyspace-events as flag bits (src/store/keyspace-events.ts); 0: no notifications. */
   notifyKeyspaceEvents: number;
+  /** appendonly: log every write to <dir>/appendonly.aof and replay it at start-up. */
+  appendOnly: boolean;
+  /** appendfsync: when the log is fsynced (always: before the reply; everysec; no: the OS decides). */
+  appendFsync: 'always' | 'everysec' | 'no';
+  /** dir: where the log lives. */
+  dir: string;
+  /** auto-aof-rewrite-percentage: rewrite when the log grew this much over its last rewrite; 0 never. */
+  aofRewritePercentage: number;
+  /** auto-aof-rewrite-min-size: no automatic rewrite below this size. */
+  aofRewriteMinBytes: number;
+  /** aof-load-truncated: start from a log whose last command was cut off by a crash (dropping it). */
+  aofLoadTruncated: boolean;
+  /** aof-accept-corrupt (ringcast): start from a corrupt log, loading what precedes the corruption. */
+  aofAcceptCorrupt: boolean;
 }
 
 export function defaultConfig(): Config {
@@ -57,6 +72,13 @@ export function defaultConfig(): Config {
     wsMaxPayloadBytes: 16 * 1024 * 1024,
     wsIdleTimeoutSeconds: 120,
     notifyKeyspaceEvents: 0,
+    appendOnly: true,
+    appendFsync: 'everysec',
+    dir: './data',
+    aofRewritePercentage: 100,
+    aofRewriteMinBytes: 64 * 1024 * 1024,
+    aofLoadTruncated: true,
+    aofAcceptCorrupt: false,
   };
 }
 
@@ -103,7 +125,20 @@ interface Setting {
   mutable: boolean;
 }
 
-const memorySetting = (name: string, key: 'maxBulkBytes' | 'maxQueryBufferBytes', minBytes: number, help: string): Setting => ({
+const yesNoSetting = (
+  name: string, key: 'appendOnly' | 'aofLoadTruncated' | 'aofAcceptCorrupt', mutable: boolean, help: string,
+): Setting => ({
+  name, flag: name, help, mutable,
+  get: (c) => (c[key] ? 'yes' : 'no'),
+  set: (c, v) => {
+    const lower = v.toLowerCase();
+    if (lower !== 'yes' && lower !== 'no') return "argument must be 'yes' or 'no'";
+    c[key] = lower === 'yes';
+    return null;
+  },
+});
+
+const memorySetting = (name: string, key: 'maxBulkBytes' | 'maxQueryBufferBytes' | 'aofRewriteMinBytes', minBytes: number, help: string): Setting => ({
   name, flag: name, help, mutable: true,
   get: (c) => String(c[key]),
   set: (c, v) => {
@@ -163,7 +198,26 @@ export const SETTINGS: Setting[] = [
     } },
   constant('timeout', '0'),
   constant('save', ''),
-  constant('appendonly', 'no'),
+  yesNoSetting('appendonly', 'appendOnly', false, 'log every write to <dir>/appendonly.aof and replay it at start-up'),
+  { name: 'appendfsync', flag: 'appendfsync', help: 'fsync the log: always (before replying), everysec, or no (the OS decides)', mutable: true,
+    get: (c) => c.appendFsync,
+    set: (c, v) => {
+      const lower = v.toLowerCase();
+      if (lower !== 'always' && lower !== 'everysec' && lower !== 'no') return 'argument(s) must be one of the following: everysec, always, no';
+      c.appendFsync = lower;
+      return null;
+    } },
+  // CONFIG GET dir answers an absolute path, as Redis does (it chdirs there).
+  { name: 'dir', flag: 'dir', help: 'directory of the append-only log', mutable: false,
+    get: (c) => path.resolve(c.dir),
+    set: (c, v) => { if (!v) return 'argument must be a directory'; c.dir = v; return null; } },
+  { name: 'auto-aof-rewrite-percentage', flag: 'auto-aof-rewrite-percentage', help: 'rewrite the log when it grew this % over its last rewrite (0: never)', mutable: true,
+    get: (c) => String(c.aofRewritePercentage),
+    set: (c, v) => { const n = parseInteger(v, 0, 2 ** 31 - 1); if (Number.isNaN(n)) return 'argument must be between 0 and 2147483647 inclusive'; c.aofRewritePercentage = n; return null; } },
+  memorySetting('auto-aof-rewrite-min-size', 'aofRewriteMinBytes', 0, 'no automatic log rewrite below this size'),
+  yesNoSetting('aof-load-truncated', 'aofLoadTruncated', true, 'start from a log whose last command a crash cut off, dropping that command'),
+  yesNoSetting('aof-accept-corrupt', 'aofAcceptCorrupt', true, 'start from a corrupt log: load what precedes the corruption, drop the rest (a copy is kept)'),
+  constant('appendfilename', 'appendonly.aof'),
   constant('databases', '16'),
   { name: 'notify-keyspace-events', flag: 'notify-keyspace-events', mutable: true,
     help: "keyspace notification classes, Redis's letters (e.g. KEA; empty: none)",

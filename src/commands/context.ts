@@ -11,6 +11,7 @@ import type { ClientRegistry } from '../transport/client-registry.js';
 import type { Router } from '../routing/router.js';
 import type { Keyspace } from '../store/keyspace.js';
 import type { WatchRegistry } from './transactions.js';
+import type { Persistence } from '../store/persistence.js';
 
 /** Services command handlers use; the broker provides them. */
 export interface BrokerServices {
@@ -23,6 +24,10 @@ export interface BrokerServices {
   readonly monitors: Set<Client>;
   /** WATCH bookkeeping. */
   readonly watches: WatchRegistry;
+  /** The append-only log's glue (src/store/persistence.ts). */
+  readonly persistence: Persistence;
+  /** BGREWRITEAOF: emits the commands that recreate the keyspace now. */
+  readonly snapshot: (emit: (db: number, args: Buffer[]) => void) => void;
   /** Listening address, for INFO and HELLO. */
   readonly tcpPort: () => number;
 }

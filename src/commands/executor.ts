@@ -87,6 +87,8 @@ export class Executor {
     const queued = beginExec(ctx);
     if (queued === null) return;
     const monitored = this.broker.monitors.size > 0;
+    const persistence = this.broker.persistence;
+    persistence.beginTransaction();
     for (const q of queued) {
       ctx.buf = q.args.buf;
       ctx.argc = q.args.argc;
@@ -101,6 +103,7 @@ export class Executor {
       this.run(ctx, q.spec);
       if (monitored && !q.spec.skipMonitor) this.feedMonitors(ctx, micros);
     }
+    persistence.endTransaction();
   }
 
   /** Finds the spec and applies Redis's pre-execution checks; writes the error and returns null on failure. */
@@ -126,6 +129,12 @@ export class Executor {
     }
     if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
       addError(client, "ERR Replica can't interact with the keyspace");
+      return null;
+    }
+    // Redis refuses writes (and PING) while the last AOF write failed (writeCommandsDeniedByDiskError).
+    const refusal = this.broker.persistence.writeRefusal();
+    if (refusal !== null && (spec.flags.includes('write') || spec.fullName === 'ping')) {
+      addError(client, refusal);
       return null;
     }
     if (client.resp === 2 && client.inPubSub && !spec.pubsubContext) {

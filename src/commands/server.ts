@@ -81,8 +81,7 @@ function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubC
   section('Persistence', [
     ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['rdb_changes_since_last_save', 0],
     ['rdb_bgsave_in_progress', 0], ['rdb_last_save_time', Math.floor(stats.startedMs / 1000)],
-    ['rdb_last_bgsave_status', 'ok'], ['aof_enabled', 0], ['aof_rewrite_in_progress', 0],
-    ['aof_rewrite_scheduled', 0], ['aof_last_bgrewrite_status', 'ok'], ['aof_last_write_status', 'ok'],
+    ['rdb_last_bgsave_status', 'ok'], ...Object.entries(broker.persistence.info()),
   ]);
   section('Stats', [
     ['total_connections_received', stats.totalConnectionsReceived], ['total_commands_processed', stats.totalCommandsProcessed],
@@ -184,7 +183,24 @@ function configSet(ctx: CommandContext): void {
     }
   }
   Object.assign(ctx.broker.config, trial);
+  ctx.broker.persistence.log?.configure({
+    fsync: trial.appendFsync, rewritePercentage: trial.aofRewritePercentage, rewriteMinBytes: trial.aofRewriteMinBytes,
+  });
   addOk(c);
+}
+
+/** BGREWRITEAOF: compacts the log in the background (src/store/aof.ts); the reply does not wait. */
+function bgrewriteaof(ctx: CommandContext): void {
+  const log = ctx.broker.persistence.log;
+  if (log === null) {
+    addError(ctx.client, 'ERR ringcast keeps no append-only file: the broker runs with --appendonly no');
+  } else if (log.rewriteInProgress) {
+    addError(ctx.client, 'ERR Background append only file rewriting already in progress');
+  } else {
+    // A failure shows in INFO persistence (aof_last_bgrewrite_status), as in Redis.
+    log.rewriteNow(ctx.broker.snapshot).catch(() => {});
+    addSimple(ctx.client, 'Background append only file rewriting started');
+  }
 }
 
 const CONFIG_HELP = [
@@ -314,6 +330,7 @@ export function serverCommands(table: CommandTable): CommandSpec[] {
       } },
     { name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['admin', 'fast', 'dangerous'], group: 'server', summary: 'Returns the Unix timestamp of the last successful save to disk.', since: '1.0.0',
       handler: (ctx) => addInteger(ctx.client, Math.floor(ctx.broker.clients.stats.startedMs / 1000)) },
+    admin('bgrewriteaof', 1, 'Asynchronously rewrites the append-only file to disk.', '1.0.0', bgrewriteaof),
     admin('monitor', 1, 'Listens for all requests received by the server in real-time.', '1.0.0', (ctx) => {
       ctx.client.monitor = true;
       ctx.broker.monitors.add(ctx.client);

@@ -124,6 +124,11 @@ export class Router {
 
   // ---- command bracket: output ordering for locally produced replies --------------------------
 
+  /** The client whose command is running (between beginCommand and endCommand), else null. */
+  get runningClient(): Client | null {
+    return this.current;
+  }
+
   /** Called before a command runs: its replies are deferred while older entries are pending. */
   beginCommand(c: Client): void {
     this.current = c;

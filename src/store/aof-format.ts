@@ -10,7 +10,9 @@
  * (workers/aof-rewrite-task.ts), where blocking file calls are the point.
  *
  * Invariants: an encoded command never spans two chunks, so every chunk handed out ends on a
- * command boundary; encoding allocates nothing per command except a new chunk when one fills up.
+ * command boundary; each chunk owns its ArrayBuffer (never Node's shared pool), so it can be
+ * transferred to a worker; encoding allocates nothing per command except a new chunk when one
+ * fills up.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 
@@ -18,7 +20,8 @@ const CR = 13;
 const LF = 10;
 const ASTERISK = 42;
 const DOLLAR = 36;
-const SELECT = Buffer.from('SELECT', 'latin1');
+/** `SELECT <db>` up to the db's length line. */
+const SELECT_HEAD = Buffer.from('*2\r\n$6\r\nSELECT\r\n$', 'latin1');
 /** Longest decimal a length line may hold: 2^53 has 16 digits; more is corruption, not a length. */
 const MAX_LENGTH_DIGITS = 16;
 
@@ -55,7 +58,6 @@ export class CommandEncoder {
   private used = 0;
   private takenFrom = 0;
   private readonly filled: Buffer[] = [];
-  private readonly dbDigits = Buffer.alloc(MAX_LENGTH_DIGITS);
 
   /** `chunkBytes`: size of each chunk; a larger command gets a chunk of its own size. */
   constructor(private readonly chunkBytes: number) {
@@ -71,8 +73,7 @@ export class CommandEncoder {
 
   command(db: number, args: readonly Uint8Array[]): void {
     if (db !== this.lastDb) {
-      const digitsEnd = writeDecimal(this.dbDigits, 0, db);
-      this.encode2(SELECT, this.dbDigits.subarray(0, digitsEnd));
+      this.select(db);
       this.lastDb = db;
     }
     let size = 3 + decimalDigits(args.length);
@@ -96,17 +97,19 @@ export class CommandEncoder {
     return out;
   }
 
-  /** A two-argument command without building an args array (SELECT on the append path). */
-  private encode2(a: Uint8Array, b: Uint8Array): void {
-    const size = 4 + 5 + decimalDigits(a.length) + a.length + 5 + decimalDigits(b.length) + b.length;
+  private select(db: number): void {
+    const dbDigits = decimalDigits(db);
+    const size = SELECT_HEAD.length + decimalDigits(dbDigits) + 2 + dbDigits + 2;
     let pos = this.reserve(size);
     const buf = this.chunk;
-    buf[pos++] = ASTERISK;
-    buf[pos++] = 50; // '2'
+    buf.set(SELECT_HEAD, pos);
+    pos = writeDecimal(buf, pos + SELECT_HEAD.length, dbDigits);
     buf[pos++] = CR;
     buf[pos++] = LF;
-    pos = writeBulk(buf, pos, a);
-    this.used = writeBulk(buf, pos, b);
+    pos = writeDecimal(buf, pos, db);
+    buf[pos++] = CR;
+    buf[pos++] = LF;
+    this.used = pos;
     this.encodedBytes += size;
   }
 

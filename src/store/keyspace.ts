@@ -80,7 +80,7 @@ const EXPIRE_KEYS_PER_ROUND = 20;
 /** Another round runs while more than this share of the sampled keys had expired (Redis 7: 10%). */
 const EXPIRE_STALE_PERCENT = 10;
 /** Redis's slow cycle budget: 25% of a 100 ms tick. */
-export const ACTIVE_EXPIRE_TIME_LIMIT_MS = 25;
+const ACTIVE_EXPIRE_TIME_LIMIT_MS = 25;
 /** Dead SCAN-order slots tolerated before a compaction (and more than half the slots must be dead). */
 const MIN_DEAD_SLOTS_TO_COMPACT = 64;
 /** Elements per RPUSH / ZADD in a dump (Redis's AOF_REWRITE_ITEMS_PER_CMD). */
@@ -102,10 +102,6 @@ class Database {
   constructor(readonly id: number) {}
 
   reset(): void {
-    for (const entry of this.keys.values()) {
-      entry.dead = true;
-      entry.value = '';
-    }
     this.keys = new Map();
     this.expires = new Map();
     this.scanOrder = [];
@@ -326,8 +322,10 @@ export class Keyspace {
         while (sampled < EXPIRE_KEYS_PER_ROUND) {
           const step = d.expireCursor.next();
           if (step.done === true) {
-            d.expireCursor = null;
-            break;
+            // End of a pass. A round that has sampled nothing yet starts the next pass at once.
+            d.expireCursor = sampled === 0 && d.expires.size > 0 ? d.expires.values() : null;
+            if (d.expireCursor === null) break;
+            continue;
           }
           const entry = step.value;
           sampled++;

@@ -35,6 +35,12 @@ export class ClientRegistry {
   private flushScheduled = false;
   /** Run at the start of every flush: the router polls the result rings once per turn here. */
   beforeFlush: () => void = () => {};
+  /**
+   * Asked after the poll, before any socket write: true keeps this turn's output buffered (the
+   * append-only log under appendfsync always, until the writes it may reveal are on disk).
+   * Whoever holds calls scheduleFlush() when the hold ends.
+   */
+  holdReplies: () => boolean = () => false;
   /** Called when a client is gone for good (drop its subscriptions). */
   onClosed: (c: Client) => void = () => {};
 
@@ -99,6 +105,7 @@ export class ClientRegistry {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     this.beforeFlush();
+    if (this.holdReplies()) return;
     const list = this.dirty;
     this.dirty = [];
     const now = Date.now();

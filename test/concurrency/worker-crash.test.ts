@@ -20,7 +20,7 @@ describe('a partition worker that dies', () => {
   const errors: string[] = [];
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
-    broker = new Broker({ ...defaultConfig(), port: 0, workers: 2 }, CRASHING_WORKER);
+    broker = new Broker({ ...defaultConfig(), port: 0, workers: 2, appendOnly: false }, CRASHING_WORKER);
     port = (await broker.start()).port;
   });
   afterAll(async () => {

@@ -32,7 +32,7 @@ export interface BrokerHandle {
 
 export interface BrokerOptions {
   workers?: number;
-  /** Appended after the defaults (`--port 0 --http-port 0 --bind 127.0.0.1 --workers N`). */
+  /** Appended after the defaults (`--port 0 --http-port 0 --bind 127.0.0.1 --workers N --appendonly no`). */
   args?: string[];
   /** Merged over the test process's environment. */
   env?: NodeJS.ProcessEnv;
@@ -44,7 +44,8 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     throw new Error(`startBroker: ${cliPath} does not exist; build first (npx tsc -p tsconfig.json, or npm test)`);
   }
   const workerCount = opts.workers ?? DEFAULT_WORKER_COUNT;
-  const args = ['--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--workers', String(workerCount), ...(opts.args ?? [])];
+  // No append-only log unless a test asks for one: the default (yes, ./data) would be shared.
+  const args = ['--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--workers', String(workerCount), '--appendonly', 'no', ...(opts.args ?? [])];
   const child = spawnTracked(process.execPath, [cliPath, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

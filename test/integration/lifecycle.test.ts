@@ -58,7 +58,7 @@ describe('the ringcast process', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, [CLI, ...flags(port), '--workers', '1'], { encoding: 'utf8', timeout: 15000 });
+      const r = spawnSync(process.execPath, [CLI, ...flags(port), '--workers', '1', '--appendonly', 'no'], { encoding: 'utf8', timeout: 15000 });
       expect(r.status).toBe(1);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);

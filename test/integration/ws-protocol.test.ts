@@ -464,6 +464,17 @@ describe('limits', () => {
     expect((await withTimeout(inbox.closed, 'the close')).code).toBe(1009);
   });
 
+  it('a frame over twice --ws-max-payload is cut off by uWebSockets.js (1006) and the broker carries on', async () => {
+    // uWS reads at most maxPayloadLength (2x the limit, so 1009 can be sent above it); past that it
+    // drops the connection without a close frame rather than buffer the rest (docs/transports.md).
+    const inbox = await openWs('json');
+    inbox.ws.send(JSON.stringify(['ECHO', 'x'.repeat(4 * MAX_PAYLOAD_BYTES)]));
+    expect((await withTimeout(inbox.closed, 'the close')).code).toBe(1006);
+    const next = await openWs('json');
+    sendJson(next, ['PING']);
+    expect(await next.nextTexts(1, 'the PONG')).toEqual([JSON.stringify('PONG')]);
+  });
+
   it('a frame just under --ws-max-payload is answered', async () => {
     const inbox = await openWs('json');
     const largest = 'y'.repeat(MAX_PAYLOAD_BYTES - 64);
