@@ -81,9 +81,9 @@ export class Broker implements BrokerServices {
    * Starts listening (RESP, then HTTP/WebSocket); resolves with the bound addresses. A listen error
    * carries `listener` ("RESP" or "HTTP") and the port it wanted.
    */
-  async start(): Promise<{ host: string; port: number; httpPort: number }> {
+  async start(): Promise<{ host: string; port: number; httpPort: number; loaded: { commands: number; bytes: number; ms: number } }> {
     // Redis loads its data before it accepts a connection; an AofCorruptError ends start-up here.
-    await this.loadLog();
+    const loaded = await this.loadLog();
     const addr = await this.tcp.listen(this.config.port, this.config.bind).catch((err) => {
       throw Object.assign(err, { listener: 'RESP', port: this.config.port });
     });
@@ -99,7 +99,7 @@ export class Broker implements BrokerServices {
       if (this.keyspace.activeExpireCycle() > 0) this.router.commit();
       this.persistence.log?.maybeRewrite(this.snapshot);
     }, ACTIVE_EXPIRE_INTERVAL_MS);
-    return { host: addr.address, port: addr.port, httpPort };
+    return { host: addr.address, port: addr.port, httpPort, loaded };
   }
 
   /** BGREWRITEAOF and the automatic rewrite: the commands that recreate the keyspace now. */
@@ -123,10 +123,11 @@ export class Broker implements BrokerServices {
    * Replays the append-only log through the executor, as a client whose replies go nowhere
    * (Redis's AOF loading client). Keyspace notifications it makes find no subscriber yet.
    */
-  private async loadLog(): Promise<void> {
+  private async loadLog(): Promise<{ commands: number; bytes: number; ms: number }> {
+    const startedMs = performance.now();
     const loader = new Client(0, DISCARDING_TRANSPORT);
     const args: CommandArgs = { buf: Buffer.alloc(0), argc: 0, argStart: [] as number[], argEnd: [] as number[] };
-    await this.persistence.load((logged) => {
+    const loaded = await this.persistence.load((logged) => {
       args.buf = logged.length === 1 ? logged[0] : Buffer.concat(logged);
       args.argc = logged.length;
       args.argStart.length = args.argEnd.length = 0;
@@ -140,6 +141,7 @@ export class Broker implements BrokerServices {
       loader.out.discard();
     });
     this.router.commit();
+    return { ...loaded, ms: performance.now() - startedMs };
   }
 }
 

@@ -51,6 +51,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(`ringcast ${VERSION}: ${config.workers} partition worker${config.workers === 1 ? '' : 's'}`);
+  const log = broker.persistence.log;
+  console.log(log === null
+    ? 'ringcast: append-only log off (--appendonly no): the keyspace starts empty and is not kept'
+    : `ringcast: append-only log ${log.path} (appendfsync ${config.appendFsync}): loaded ${addr.loaded.commands} commands, ${addr.loaded.bytes} bytes in ${addr.loaded.ms.toFixed(0)} ms`);
   console.log(`ringcast: RESP listening on ${addr.host}:${addr.port}`);
   console.log(`ringcast: HTTP/WebSocket listening on ${addr.host}:${addr.httpPort} (chat at http://${addr.host}:${addr.httpPort}/, WebSocket at /ws)`);
 
