@@ -1,26 +1,34 @@
 /**
- * `npm run bench`: every scenario against ringcast and against a redis-server, one after the
- * other in one run, with the ratio ringcast/redis for each headline metric. Appends the run to
- * bench/RESULTS.md (date, CPU model, cores, Node version, commit) and draws the ratios into
+ * `npm run bench`: every scenario against ringcast and against a baseline, one after the other in
+ * one run, with the ratio ringcast/baseline for each headline metric. The baseline is redis-server,
+ * except for the WebSocket fan-out, which Redis cannot serve: there it is a bare uWebSockets.js app
+ * (bench/e2e/bare-uws-server.ts, the ceiling: uWS's own publish with no broker logic). Appends the
+ * run to bench/RESULTS.md (date, CPU model, cores, Node version, commit) and draws the ratios into
  * bench/results-latest.svg.
  *
  *   this process (coordinator) ──fork──▶ generator processes ──RESP/TCP──▶ server under test
- *                                        (src/loadgen)                     redis-server, then
- *                                                                          ringcast --workers W
+ *                                        (src/loadgen)       (──WebSocket   redis-server or bare
+ *                                                             subscribers    uWS, then ringcast
+ *                                                             in wsfanout)   --workers W
  *
- * For each case: start redis-server (free loopback port, no persistence), run, stop; then for each
- * ringcast worker count: start `node dist/src/cli.js --port 0 --workers W`, run, stop. A case runs
- * against redis once; worker scaling (fanout and rooms at --workers 1,2,4) compares each ringcast
- * run with that one redis figure. Absolute numbers on a small shared machine are noise; the ratio
- * within one run is the figure to read.
+ * For each case: start the baseline (free loopback ports), run, stop; then for each ringcast worker
+ * count: start `node dist/src/cli.js --port 0 --http-port 0 --workers W`, run, stop. Persistence is
+ * off on both sides (`--appendonly no` for ringcast, whose default is yes; `--save '' --appendonly
+ * no` for redis) except in the recipe case, where both log every write with `--appendonly yes
+ * --appendfsync everysec` into a fresh temporary --dir, deleted after the run (the detail table
+ * notes how many bytes each wrote). Worker scaling (fanout and rooms at --workers 1,2,4) compares
+ * each ringcast count with the same baseline figure. Each case runs twice by default, interleaved (redis, ringcast, redis, ringcast) so drift
+ * on a shared machine hits both sides; the ratio table uses the medians, the detail table lists
+ * every run. Absolute numbers on a small shared machine are noise; the ratios are the figures to read.
  *
- * Flags: --quick (short windows, ~2 minutes), --scenario a,b (scenario or case names),
- * --workers 1,2,4 (ringcast worker counts for the scaling cases).
+ * Flags: --quick (short windows, one repeat, ~2 minutes), --repeat n, --scenario a,b (scenario or
+ * case names), --workers 1,2,4 (ringcast worker counts for the scaling cases).
  * Run: npm run bench [-- --quick]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +43,9 @@ const SERVER_READY_TIMEOUT_MS = 15_000;
 const SERVER_STOP_GRACE_MS = 5_000;
 const MAX_CLIENTS = '11000';
 const LISTENING_LINE = /RESP listening on [\d.]+:(\d+)/;
+const WS_LISTENING_LINE = /WebSocket listening on [\d.]+:(\d+)/;
 const DEFAULT_SCALING_WORKERS = [1, 2, 4];
+const LOG_PROGRESS_EVERY_MS = 5_000;
 
 // ---------------------------------------------------------------------------------------------
 // Cases and metrics
@@ -45,9 +55,15 @@ interface Metric {
   unit: string;
   higherIsBetter: boolean;
   pick(r: BenchResult): number | null;
-  /** The ratio ringcast/redis the issue asks for: >= for higher-is-better, <= otherwise. */
+  /** The ratio ringcast/baseline the issue asks for: >= for higher-is-better, <= otherwise. */
   target?: number;
 }
+
+/** What ringcast is compared with: redis-server, or the bare uWebSockets.js ceiling (bench/e2e). */
+type Baseline = 'redis' | 'bare-uws';
+type ServerKind = Baseline | 'ringcast';
+
+const BASELINE_NAMES: Record<Baseline, string> = { redis: 'redis', 'bare-uws': 'bare uWS' };
 
 interface BenchCase {
   id: string;
@@ -57,6 +73,10 @@ interface BenchCase {
   /** Runs ringcast at every --workers count (worker scaling); otherwise at 1 worker. */
   scaling: boolean;
   metrics: Metric[];
+  /** Default redis. */
+  baseline?: Baseline;
+  /** Both servers log every write (appendonly yes, appendfsync everysec); default off on both. */
+  appendOnly?: boolean;
 }
 
 const deliveredPerSec: Metric = { name: 'delivered msgs/s', unit: '/s', higherIsBetter: true, pick: (r) => r.throughput.deliveredPerSec };
@@ -89,6 +109,12 @@ const CASES: BenchCase[] = [
     metrics: [deliveredPerSec] },
   { id: 'connections', scenario: 'connections', label: '7. idle connections', overrides: {}, scaling: false,
     metrics: [{ name: 'RSS per connection', unit: 'B', higherIsBetter: false, target: 2.0, pick: (r) => r.memory.rssPerConnectionBytes }] },
+  // Throughput only, as for fan-out: at saturation both servers queue deeply in uWS's per-socket
+  // backpressure buffers, so latency measures queue depth (flagged D), not service.
+  { id: 'wsfanout', scenario: 'wsfanout', label: '8. WebSocket fan-out 1 -> 1000', overrides: {}, scaling: false, baseline: 'bare-uws',
+    metrics: [deliveredPerSec] },
+  { id: 'recipe', scenario: 'recipe', label: '9. backlog recipe 1 -> 10, AOF everysec', overrides: {}, scaling: false, appendOnly: true,
+    metrics: [{ name: 'transactions/s', unit: '/s', higherIsBetter: true, pick: (r) => r.throughput.publishedPerSec }, latency('p99', 'p99Us')] },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -96,12 +122,14 @@ const CASES: BenchCase[] = [
 
 interface RunFlags {
   quick: boolean;
+  /** Runs of each (case, server); the tables show the median. null: 2 for a full run, 1 for --quick. */
+  repeat: number | null;
   only: string[] | null;
   workers: number[];
 }
 
 function parseFlags(argv: string[]): RunFlags {
-  const flags: RunFlags = { quick: false, only: null, workers: DEFAULT_SCALING_WORKERS };
+  const flags: RunFlags = { quick: false, repeat: null, only: null, workers: DEFAULT_SCALING_WORKERS };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split(/=(.*)/s, 2);
     const value = (): string => {
@@ -110,12 +138,15 @@ function parseFlags(argv: string[]): RunFlags {
       return v;
     };
     if (name === '--quick') flags.quick = true;
-    else if (name === '--scenario') flags.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (name === '--repeat') {
+      flags.repeat = Number(value());
+      if (!Number.isInteger(flags.repeat) || flags.repeat < 1 || flags.repeat > 10) throw new Error('--repeat takes 1..10');
+    } else if (name === '--scenario') flags.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (name === '--workers') {
       flags.workers = value().split(',').map((s) => Number(s.trim()));
       if (flags.workers.some((w) => !Number.isInteger(w) || w < 1 || w > 64)) throw new Error('--workers takes a list like 1,2,4');
     } else if (name === '--help') {
-      console.log('npm run bench -- [--quick] [--scenario name[,name...]] [--workers 1,2,4]\n' +
+      console.log('npm run bench -- [--quick] [--repeat n] [--scenario name[,name...]] [--workers 1,2,4]\n' +
         `cases: ${CASES.map((c) => c.id).join(', ')} (a scenario name selects all its cases)`);
       process.exit(0);
     } else throw new Error(`unknown flag ${argv[i]} (try --help)`);
@@ -131,9 +162,11 @@ function parseFlags(argv: string[]): RunFlags {
 // Servers
 
 interface ServerHandle {
-  kind: 'redis' | 'ringcast';
+  kind: ServerKind;
   workers: number | null;
   port: number;
+  /** The WebSocket endpoint (ringcast, bare uWS); null for redis. */
+  wsUrl: string | null;
   pid: number;
   stop(): Promise<void>;
 }
@@ -172,33 +205,57 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startRingcast(repoRoot: string, workers: number): Promise<ServerHandle> {
-  const args = [path.join(repoRoot, 'dist', 'src', 'cli.js'), '--port', '0', '--http-port', '0', '--bind', HOST, '--workers', String(workers), '--maxclients', MAX_CLIENTS];
+/**
+ * Starts a Node server that prints "RESP listening on <host>:<port>" and "WebSocket listening on
+ * <host>:<port>" (ringcast's cli.js, bench/e2e/bare-uws-server.js) and resolves once both are out.
+ */
+async function startNodeServer(kind: 'ringcast' | 'bare-uws', workers: number | null, args: string[]): Promise<ServerHandle> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = track(proc);
   let output = '';
   proc.stderr!.setEncoding('utf8').on('data', (text: string) => { output += text; });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ringcast did not start within ${SERVER_READY_TIMEOUT_MS} ms:\n${output}`)), SERVER_READY_TIMEOUT_MS);
+  const ports = await new Promise<{ port: number; httpPort: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start within ${SERVER_READY_TIMEOUT_MS} ms:\n${output}`)), SERVER_READY_TIMEOUT_MS);
     proc.stdout!.setEncoding('utf8').on('data', (text: string) => {
       output += text;
-      const match = LISTENING_LINE.exec(output);
-      if (match !== null) {
+      const resp = LISTENING_LINE.exec(output);
+      const ws = WS_LISTENING_LINE.exec(output);
+      if (resp !== null && ws !== null) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve({ port: Number(resp[1]), httpPort: Number(ws[1]) });
       }
     });
-    void exited.then(() => reject(new Error(`ringcast exited before listening:\n${output}`)));
+    void exited.then(() => reject(new Error(`${kind} exited before listening:\n${output}`)));
   }).catch(async (err) => {
     await stopServer(proc, exited);
     throw err;
   });
-  return { kind: 'ringcast', workers, port, pid: proc.pid!, stop: () => stopServer(proc, exited) };
+  return {
+    kind, workers, port: ports.port, wsUrl: `ws://${HOST}:${ports.httpPort}/ws`, pid: proc.pid!, stop: () => stopServer(proc, exited),
+  };
 }
 
-async function startRedis(): Promise<ServerHandle> {
+/** ringcast at `workers` partitions; `aofDir` null: no persistence (`--appendonly no`, ringcast's default is yes). */
+function startRingcast(repoRoot: string, workers: number, aofDir: string | null): Promise<ServerHandle> {
+  const persistence = aofDir === null ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', aofDir];
+  return startNodeServer('ringcast', workers, [
+    path.join(repoRoot, 'dist', 'src', 'cli.js'), '--port', '0', '--http-port', '0', '--bind', HOST, '--workers', String(workers),
+    '--maxclients', MAX_CLIENTS, ...persistence,
+  ]);
+}
+
+/** The WebSocket fan-out ceiling: bench/e2e/bare-uws-server.ts (no broker logic, see its header). */
+function startBareUws(repoRoot: string): Promise<ServerHandle> {
+  return startNodeServer('bare-uws', null, [
+    path.join(repoRoot, 'dist', 'bench', 'e2e', 'bare-uws-server.js'), '--port', '0', '--http-port', '0', '--bind', HOST,
+  ]);
+}
+
+/** redis-server with RDB snapshots off; `aofDir` null: no AOF either. */
+async function startRedis(aofDir: string | null): Promise<ServerHandle> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxclients', MAX_CLIENTS];
+  const persistence = aofDir === null ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', aofDir];
+  const args = ['--port', String(port), '--bind', HOST, '--save', '', ...persistence, '--daemonize', 'no', '--maxclients', MAX_CLIENTS];
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = track(proc);
   let output = '';
@@ -211,7 +268,7 @@ async function startRedis(): Promise<ServerHandle> {
       // The PONG must come from our child, not from whoever else took the port first.
       const identity = await identifyServer(HOST, port);
       if (identity.pid !== proc.pid) throw new Error(`port ${port} is answered by pid ${identity.pid}, not our redis-server`);
-      return { kind: 'redis', workers: null, port, pid: proc.pid!, stop: () => stopServer(proc, exited) };
+      return { kind: 'redis', workers: null, port, wsUrl: null, pid: proc.pid!, stop: () => stopServer(proc, exited) };
     } catch (err) {
       if (err instanceof Error && err.message.includes('not our redis-server')) {
         await stopServer(proc, exited);
@@ -229,13 +286,18 @@ async function startRedis(): Promise<ServerHandle> {
 
 interface RunRecord {
   benchCase: BenchCase;
-  server: 'redis' | 'ringcast';
+  server: ServerKind;
   workers: number | null;
+  /** Which repeat of its (case, server) pair, from 1. */
+  rep: number;
   result: BenchResult | null;
   error: string | null;
 }
 
+/** On a terminal: one line, rewritten each second. Otherwise (a log): a line per phase and every 5 s. */
 function progressPrinter(label: string): (p: Progress) => void {
+  let lastPhase = '';
+  let lastLoggedMs = 0;
   return (p) => {
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
     const clock = p.phaseSec > 0 ? `${p.elapsedSec.toFixed(0)}/${p.phaseSec}s` : `${p.elapsedSec.toFixed(0)}s`;
@@ -243,8 +305,13 @@ function progressPrinter(label: string): (p: Progress) => void {
       ? `${label} connecting and subscribing...`
       : `${label} ${p.phase} ${clock}: ${fmt(p.deliveredPerSec)} delivered/s, ${fmt(p.publishedPerSec)} PUBLISH/s, ` +
         `busiest generator ${fmt(p.generatorCpuMaxPercent)}% CPU, server ${p.serverCpuPercent === null ? 'n/a' : fmt(p.serverCpuPercent)}% CPU`;
-    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
-    else console.log(line);
+    if (process.stdout.isTTY) {
+      process.stdout.write(`\r\x1b[K${line}`);
+    } else if (p.phase !== lastPhase || Date.now() - lastLoggedMs >= LOG_PROGRESS_EVERY_MS) {
+      console.log(line);
+      lastPhase = p.phase;
+      lastLoggedMs = Date.now();
+    }
   };
 }
 
@@ -277,10 +344,43 @@ const fmtValue = (v: number | null, unit: string): string => {
 interface RatioRow {
   label: string;
   metric: Metric;
+  baselineKind: Baseline;
   ringcast: number | null;
-  redis: number | null;
+  baseline: number | null;
   ratio: number | null;
   met: boolean | null;
+  /** Conditions that make a side's figure a limit of the set-up rather than of the server (see CAVEAT_LEGEND). */
+  caveats: string;
+}
+
+const CEILING_NOTE = 'Redis has no WebSocket endpoint, so the WebSocket fan-out is compared with a bare uWebSockets.js app ' +
+  '(bench/e2e/bare-uws-server.ts: uWS\'s own publish, no broker logic) in the same run: the ceiling, not a competitor.';
+
+const CAVEAT_LEGEND = 'Caveats: **G** generator-bound (a generator process used over 90% of a core: the server may be faster than ' +
+  'shown), **D** delivery-bound (median latency over 50 ms: subscriber reads or server writes set the pace, not PUBLISH handling), ' +
+  '**X** other processes on the machine used over 20% of a core during the window; "1/2" = in one run of two.';
+
+/** Compact caveat flags for the runs of one side, e.g. "G D 1/2". */
+function caveatFlags(runs: RunRecord[]): string {
+  const results = runs.map((r) => r.result).filter((r): r is BenchResult => r !== null);
+  const flag = (letter: string, test: (r: BenchResult) => boolean): string => {
+    const hits = results.filter(test).length;
+    return hits === 0 ? '' : hits === results.length ? letter : `${letter} ${hits}/${results.length}`;
+  };
+  return [
+    flag('G', (r) => r.cpu.generatorBound),
+    flag('D', (r) => r.notes.some((n) => n.startsWith('delivery-bound'))),
+    flag('X', (r) => (r.cpu.otherProcessesPercent ?? 0) > 20),
+  ].filter(Boolean).join(', ');
+}
+
+/** The median of a metric over the repeats of one (case, server) pair; null when no run has it. */
+function median(runs: RunRecord[], metric: Metric): number | null {
+  const values = runs.map((r) => (r.result === null ? null : metric.pick(r.result))).filter((v): v is number => v !== null && Number.isFinite(v));
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
 function ratioRows(records: RunRecord[], workersList: number[]): RatioRow[] {
@@ -290,16 +390,22 @@ function ratioRows(records: RunRecord[], workersList: number[]): RatioRow[] {
   for (const benchCase of CASES) {
     const recs = byCase.get(benchCase.id);
     if (recs === undefined) continue;
-    const redis = recs.find((r) => r.server === 'redis')?.result ?? null;
-    const ringcastRuns = recs.filter((r) => r.server === 'ringcast');
+    const baselineKind = benchCase.baseline ?? 'redis';
+    const baselineRuns = recs.filter((r) => r.server === baselineKind);
+    const workerCounts = [...new Set(recs.filter((r) => r.server === 'ringcast').map((r) => r.workers!))];
     for (const metric of benchCase.metrics) {
-      for (const run of ringcastRuns) {
-        const label = benchCase.scaling && workersList.length > 1 ? `${benchCase.label}, ${run.workers} worker${run.workers === 1 ? '' : 's'}` : benchCase.label;
-        const ringcastValue = run.result === null ? null : metric.pick(run.result);
-        const redisValue = redis === null ? null : metric.pick(redis);
-        const ratio = ringcastValue !== null && redisValue !== null && redisValue > 0 ? ringcastValue / redisValue : null;
+      for (const workers of workerCounts) {
+        const label = benchCase.scaling && workersList.length > 1 ? `${benchCase.label}, ${workers} worker${workers === 1 ? '' : 's'}` : benchCase.label;
+        const ringcastRuns = recs.filter((r) => r.server === 'ringcast' && r.workers === workers);
+        const ringcastValue = median(ringcastRuns, metric);
+        const baselineValue = median(baselineRuns, metric);
+        const ringcastCaveats = caveatFlags(ringcastRuns);
+        const baselineCaveats = caveatFlags(baselineRuns);
+        const caveats = [ringcastCaveats && `ringcast: ${ringcastCaveats}`, baselineCaveats && `${BASELINE_NAMES[baselineKind]}: ${baselineCaveats}`]
+          .filter(Boolean).join('; ');
+        const ratio = ringcastValue !== null && baselineValue !== null && baselineValue > 0 ? ringcastValue / baselineValue : null;
         const met = metric.target === undefined || ratio === null ? null : metric.higherIsBetter ? ratio >= metric.target : ratio <= metric.target;
-        rows.push({ label, metric, ringcast: ringcastValue, redis: redisValue, ratio, met });
+        rows.push({ label, metric, baselineKind, ringcast: ringcastValue, baseline: baselineValue, ratio, met, caveats });
       }
     }
   }
@@ -315,31 +421,36 @@ function integrityText(r: BenchResult | null): string {
     `replies ${i.replySum} vs deliveries ${i.deliveredTotal}${i.disconnects > 0 ? `, ${i.disconnects} disconnects` : ''}`;
 }
 
-function ratioTable(rows: RatioRow[]): string {
+/** The ratio table of the rows compared with one baseline; empty when there are none. */
+function ratioTable(rows: RatioRow[], baseline: Baseline): string {
+  const name = BASELINE_NAMES[baseline];
+  const mine = rows.filter((r) => r.baselineKind === baseline);
+  if (mine.length === 0) return '';
   const lines = [
-    '| scenario | metric | ringcast | redis | ringcast/redis | target | met |',
-    '|---|---|--:|--:|--:|---|---|',
+    `| scenario | metric | ringcast | ${name} | ringcast/${name} | target | met | caveats |`,
+    '|---|---|--:|--:|--:|---|---|---|',
   ];
-  for (const row of rows) {
+  for (const row of mine) {
     const target = row.metric.target === undefined ? '' : `${row.metric.higherIsBetter ? '>=' : '<='} ${row.metric.target.toFixed(1)}x`;
     const met = row.met === null ? '' : row.met ? 'yes' : '**no**';
-    lines.push(`| ${row.label} | ${row.metric.name} | ${fmtValue(row.ringcast, row.metric.unit)} | ${fmtValue(row.redis, row.metric.unit)} | ` +
-      `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x`} | ${target} | ${met} |`);
+    lines.push(`| ${row.label} | ${row.metric.name} | ${fmtValue(row.ringcast, row.metric.unit)} | ${fmtValue(row.baseline, row.metric.unit)} | ` +
+      `${row.ratio === null ? 'n/a' : `${row.ratio.toFixed(2)}x`} | ${target} | ${met} | ${row.caveats} |`);
   }
   return lines.join('\n');
 }
 
 function detailTable(records: RunRecord[]): string {
+  const repeated = records.some((r) => r.rep > 1);
   const fmt = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
   const lines = [
-    '| run | server | delivered/s | MB/s | p50 µs | p99 µs | p99.9 µs | max µs | server CPU % | generator CPU % (busiest process) | machine busy % | integrity | notes |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+    '| run | server | delivered/s | MB/s | p50 µs | p99 µs | p99.9 µs | max µs | server CPU % | generator CPU % (busiest process) | machine busy % | held % | integrity | notes |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
   ];
   for (const rec of records) {
     const r = rec.result;
-    const server = rec.server === 'redis' ? 'redis' : `ringcast w${rec.workers}`;
+    const server = `${rec.server === 'ringcast' ? `ringcast w${rec.workers}` : BASELINE_NAMES[rec.server]}${repeated ? ` #${rec.rep}` : ''}`;
     if (r === null) {
-      lines.push(`| ${rec.benchCase.id} | ${server} | | | | | | | | | | run failed | ${rec.error?.replace(/\|/g, '/').replace(/\n/g, ' ')} |`);
+      lines.push(`| ${rec.benchCase.id} | ${server} | | | | | | | | | | | run failed | ${rec.error?.replace(/\|/g, '/').replace(/\n/g, ' ')} |`);
       continue;
     }
     const l = r.roundtripUs ?? r.latencyUs;
@@ -350,19 +461,20 @@ function detailTable(records: RunRecord[]): string {
     }
     lines.push(`| ${rec.benchCase.id} | ${server} | ${r.params.idle ? '' : fmt(r.throughput.deliveredPerSec)} | ` +
       `${r.params.idle ? '' : r.throughput.deliveredMBps.toFixed(1)} | ${fmt(l?.p50Us)} | ${fmt(l?.p99Us)} | ${fmt(l?.p999Us)} | ${fmt(l?.maxUs)} | ` +
-      `${fmt(r.cpu.serverPercent)} | ${fmt(r.cpu.generatorPercent)} (${fmt(busiest)}) | ${fmt(r.cpu.machineBusyPercent)} | ${integrityText(r)} | ` +
+      `${fmt(r.cpu.serverPercent)} | ${fmt(r.cpu.generatorPercent)} (${fmt(busiest)}) | ${fmt(r.cpu.machineBusyPercent)} | ` +
+      `${fmt(r.flowControl.pausedPercent)} | ${integrityText(r)} | ` +
       `${notes.join('; ').replace(/\|/g, '/')} |`);
   }
   return lines.join('\n');
 }
 
-/** Horizontal bars of ringcast/redis on a log scale around a 1.0x line; green = target met, red = missed. */
+/** Horizontal bars of ringcast/baseline on a log scale around a 1.0x line; green = target met, red = missed. */
 function ratioChart(rows: RatioRow[], caption: string): string {
   const plotted = rows.filter((r) => r.ratio !== null && r.ratio > 0);
   const rowHeight = 24;
   const labelWidth = 330;
   const plotWidth = 460;
-  const valueWidth = 150;
+  const valueWidth = 330;
   const top = 70;
   const width = labelWidth + plotWidth + valueWidth;
   const height = top + rowHeight * Math.max(1, plotted.length) + 44;
@@ -374,7 +486,7 @@ function ratioChart(rows: RatioRow[], caption: string): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">ringcast / redis-server, same machine, same run (log scale)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">ringcast / redis-server (WebSocket rows: / bare uWebSockets.js), same machine, same run (log scale)</text>`,
     `<text x="10" y="38" fill="#555">${esc(caption)}</text>`,
   ];
   for (const tick of [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]) {
@@ -389,20 +501,33 @@ function ratioChart(rows: RatioRow[], caption: string): string {
     const x1 = x(ratio);
     const color = row.met === null ? '#8c8c8c' : row.met ? '#2e9e4f' : '#d04437';
     const arrow = row.metric.higherIsBetter ? '↑' : '↓';
-    parts.push(`<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${esc(`${row.label} · ${row.metric.name} ${arrow}`)}</text>`,
+    const versus = row.baselineKind === 'redis' ? '' : ` vs ${BASELINE_NAMES[row.baselineKind]}`;
+    parts.push(`<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${esc(`${row.label}${versus} · ${row.metric.name} ${arrow}`)}</text>`,
       `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 4}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${rowHeight - 8}" fill="${color}"/>`);
     if (row.metric.target !== undefined) {
       const xt = x(row.metric.target);
       parts.push(`<line x1="${xt.toFixed(1)}" y1="${y + 1}" x2="${xt.toFixed(1)}" y2="${y + rowHeight - 1}" stroke="#000" stroke-width="2" stroke-dasharray="3,2"/>`);
     }
     const target = row.metric.target === undefined ? '' : ` (target ${row.metric.higherIsBetter ? '≥' : '≤'} ${row.metric.target}x)`;
-    parts.push(`<text x="${labelWidth + plotWidth + 6}" y="${y + 16}">${esc(`${ratio.toFixed(2)}x${target}`)}</text>`);
+    parts.push(`<text x="${labelWidth + plotWidth + 6}" y="${y + 16}">${esc(`${ratio.toFixed(2)}x${target}`)}` +
+      `${row.caveats === '' ? '' : `<tspan fill="#b36b00"> ${esc(row.caveats)}</tspan>`}</text>`);
   });
   parts.push(`<line x1="${x(1).toFixed(1)}" y1="${top - 10}" x2="${x(1).toFixed(1)}" y2="${height - 36}" stroke="#000" stroke-width="1.5"/>`,
     `<text x="${x(1).toFixed(1)}" y="${top - 14}" text-anchor="middle" font-weight="bold">1.0x</text>`,
-    `<text x="10" y="${height - 6}" fill="#555">↑ higher is better, ↓ lower is better · green: target met, red: missed, grey: no target · dashed: target</text>`,
+    `<text x="10" y="${height - 6}" fill="#555">↑ higher is better, ↓ lower is better · green: target met, red: missed, grey: no target · ` +
+      'dashed: target · G generator-bound, D delivery-bound, X other load (see bench/RESULTS.md)</text>',
     '</svg>');
   return parts.join('\n') + '\n';
+}
+
+/** Bytes of every file under `dir` (the AOF directory after a persistent run). */
+function treeBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? treeBytes(full) : statSync(full).size;
+  }
+  return total;
 }
 
 function git(repoRoot: string, args: string[]): string {
@@ -432,14 +557,19 @@ async function main(): Promise<void> {
     ? { warmupSec: 0.5, durationSec: 2, settleSec: 1, roundtripSec: 1, connections: 2000 }
     : { warmupSec: 2, durationSec: 10, settleSec: 3, roundtripSec: 3, connections: 10_000 };
   const cases = CASES.filter((c) => flags.only === null || flags.only.includes(c.id) || flags.only.includes(c.scenario));
-  const plan: Array<{ benchCase: BenchCase; server: 'redis' | 'ringcast'; workers: number | null }> = [];
+  const repeat = flags.repeat ?? (flags.quick ? 1 : 2);
+  // Repeats interleave (baseline, ringcast..., baseline, ringcast...) so drift on the machine hits both sides.
+  const plan: Array<{ benchCase: BenchCase; server: ServerKind; workers: number | null; rep: number }> = [];
   for (const benchCase of cases) {
-    plan.push({ benchCase, server: 'redis', workers: null });
-    for (const workers of benchCase.scaling ? flags.workers : [1]) plan.push({ benchCase, server: 'ringcast', workers });
+    for (let rep = 1; rep <= repeat; rep++) {
+      plan.push({ benchCase, server: benchCase.baseline ?? 'redis', workers: null, rep });
+      for (const workers of benchCase.scaling ? flags.workers : [1]) plan.push({ benchCase, server: 'ringcast', workers, rep });
+    }
   }
   const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const runStartedMs = Date.now();
-  console.log(`ringcast bench: ${plan.length} runs, ${flags.quick ? 'quick' : 'full'} (warm-up ${timing.warmupSec} s, window ${timing.durationSec} s), ` +
+  console.log(`ringcast bench: ${plan.length} runs, ${flags.quick ? 'quick' : 'full'} (warm-up ${timing.warmupSec} s, window ${timing.durationSec} s, ` +
+    `each case ${repeat}x), ` +
     `redis-server ${redisVersion}, ${coreCount()} cores (${cpuModel()})`);
 
   const records: RunRecord[] = [];
@@ -448,14 +578,17 @@ async function main(): Promise<void> {
     const scenario = findScenario(benchCase.scenario)!;
     const params: ScenarioParams = { ...scenario.params, ...benchCase.overrides };
     if (params.idle) params.subscribers = params.channels = timing.connections;
-    const serverLabel = step.server === 'redis' ? 'redis' : `ringcast w${step.workers}`;
+    const serverLabel = `${step.server === 'ringcast' ? `ringcast w${step.workers}` : BASELINE_NAMES[step.server]}${repeat > 1 ? ` #${step.rep}` : ''}`;
     const label = `[${i + 1}/${plan.length} ${benchCase.id} ${serverLabel}]`;
     let server: ServerHandle | null = null;
-    const record: RunRecord = { benchCase, server: step.server, workers: step.workers, result: null, error: null };
+    const record: RunRecord = { benchCase, server: step.server, workers: step.workers, rep: step.rep, result: null, error: null };
+    const aofDir = benchCase.appendOnly ? mkdtempSync(path.join(os.tmpdir(), `ringcast-bench-${step.server}-`)) : null;
     try {
-      server = step.server === 'redis' ? await startRedis() : await startRingcast(repoRoot, step.workers!);
+      server = step.server === 'redis' ? await startRedis(aofDir)
+        : step.server === 'bare-uws' ? await startBareUws(repoRoot)
+          : await startRingcast(repoRoot, step.workers!, aofDir);
       record.result = await runScenario({
-        host: HOST, port: server.port, scenario, params,
+        host: HOST, port: server.port, wsUrl: server.wsUrl, scenario, params,
         warmupSec: timing.warmupSec, durationSec: params.roundtrip ? timing.roundtripSec : timing.durationSec,
         settleSec: timing.settleSec, processes: 'auto', resp: 2, serverPid: server.pid,
         onProgress: progressPrinter(label),
@@ -469,6 +602,11 @@ async function main(): Promise<void> {
     } finally {
       await server?.stop();
     }
+    if (aofDir !== null) {
+      // Whether the log was really written: a server that ignored --appendonly shows 0 B here.
+      record.result?.notes.unshift(`appendonly everysec: ${(treeBytes(aofDir) / 1048576).toFixed(1)} MiB of AOF written`);
+      rmSync(aofDir, { recursive: true, force: true });
+    }
     records.push(record);
   }
 
@@ -481,7 +619,9 @@ async function main(): Promise<void> {
   const kind = flags.quick ? 'quick run' : 'full run';
   const machine = `${cpuModel()}, ${coreCount()} cores · Node ${process.version} · redis-server ${redisVersion} · ringcast ${ringcastVersion} · ` +
     `commit ${commit}${dirty ? ' (with uncommitted changes)' : ''}`;
-  const ratios = ratioTable(rows);
+  const ratios = ratioTable(rows, 'redis');
+  const ceiling = ratioTable(rows, 'bare-uws');
+  const ratioTables = ceiling === '' ? ratios : `${ratios}\n\n${CEILING_NOTE}\n\n${ceiling}`;
   const details = detailTable(records);
   const section = [
     `## ${date} — ${kind}${flags.only === null ? '' : ` (${flags.only.join(', ')})`}`,
@@ -489,10 +629,15 @@ async function main(): Promise<void> {
     machine,
     '',
     `Warm-up ${timing.warmupSec} s and window ${timing.durationSec} s per run (round trip: tinybench for ${timing.roundtripSec} s); ` +
+      `each case run ${repeat}x, interleaved, and the ratio table shows medians; ` +
       `ringcast at 1 worker except the scaling rows; connections scenario at ${timing.connections.toLocaleString('en-US')} connections; ` +
-      `took ${minutes} min. Ratio = ringcast / redis.`,
+      `took ${minutes} min. Ratio = ringcast / redis (WebSocket fan-out: ringcast / bare uWS). Persistence off on both sides except ` +
+      'the recipe (appendonly everysec on both). CPU in % of one core; "held %" = share of the window the publishers were paused ' +
+      'because deliveries lagged the PUBLISH replies by more than 4 MiB per subscriber.',
     '',
-    ratios,
+    ratioTables,
+    '',
+    CAVEAT_LEGEND,
     '',
     '<details><summary>Every run</summary>',
     '',
@@ -511,7 +656,7 @@ async function main(): Promise<void> {
   appendFileSync(resultsPath, section + '\n');
   writeFileSync(path.join(repoRoot, 'bench', 'results-latest.svg'), ratioChart(rows, `${date} · ${kind} · ${cpuModel()}, ${coreCount()} cores · commit ${commit}${dirty ? '+' : ''}`));
 
-  console.log(`\n${machine}\n\n${ratios}\n\n${details}\n`);
+  console.log(`\n${machine}\n\n${ratioTables}\n\n${CAVEAT_LEGEND}\n\n${details}\n`);
   console.log(`Appended to bench/RESULTS.md; chart in bench/results-latest.svg (${minutes} min).`);
   if (records.some((r) => r.result === null)) process.exitCode = 1;
 }

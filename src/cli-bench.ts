@@ -1,6 +1,7 @@
 /**
  * `ringcast bench`: the load generator as a command, pointed at any RESP server (ringcast, Redis,
- * anything that speaks pub/sub). Runs one scenario from src/loadgen/scenarios.ts with the flags
+ * anything that speaks pub/sub; with --subscriber-transport ws, anything that also serves RESP over
+ * WebSocket at --url, like ringcast's /ws). Runs one scenario from src/loadgen/scenarios.ts with the flags
  * as overrides, prints progress on stderr and the result on stdout (text, or JSON with --json).
  * Exit status: 0 when the run's integrity checks pass, 1 when they fail or the run cannot
  * complete, 2 for bad flags.
@@ -12,12 +13,20 @@ import { runScenario, type Progress } from './loadgen/coordinator.js';
 import { MIN_PAYLOAD_BYTES } from './loadgen/payload.js';
 import { formatResult } from './loadgen/result.js';
 import { SCENARIOS, findScenario, validateParams, type ScenarioParams } from './loadgen/scenarios.js';
+import { parseWsUrl } from './loadgen/ws-client.js';
+
+/** ringcast's default --http-port: where WebSocket subscribers go unless --url says otherwise. */
+const DEFAULT_WS_PORT = 8080;
+/** Width of the flag column in --help (fits `--subscriber-transport <tcp|ws>`). */
+const FLAG_COLUMN = 32;
 
 class UsageError extends Error {}
 
 interface BenchFlags {
   host: string;
   port: number;
+  /** null: ws://<host>:8080/ws when subscribers use WebSocket. */
+  wsUrl: string | null;
   scenario: string;
   overrides: Partial<ScenarioParams>;
   warmupSec: number;
@@ -55,18 +64,30 @@ function size(flag: string, text: string): number {
 const FLAGS: FlagSpec[] = [
   { flag: 'host', value: 'addr', help: 'server address (default 127.0.0.1)', apply: (f, v) => { f.host = v; } },
   { flag: 'port', value: 'n', help: 'server port (default 6379)', apply: (f, v) => { f.port = number('port', v, 1); } },
+  { flag: 'url', value: 'ws://host:port/ws', help: 'WebSocket endpoint for WebSocket subscribers (default ws://<host>:8080/ws)', apply: (f, v) => {
+    try {
+      parseWsUrl(v);
+    } catch (err) {
+      throw new UsageError(`--url: ${(err as Error).message}`);
+    }
+    f.wsUrl = v;
+  } },
   { flag: 'scenario', value: 'name', help: `one of: ${SCENARIOS.map((s) => s.name).join(', ')} (default fanout)`, apply: (f, v) => { f.scenario = v; } },
   { flag: 'connections', value: 'n', help: 'subscriber connections (the connections scenario: idle connections)', apply: (f, v) => { f.overrides.subscribers = number('connections', v, 1); } },
+  { flag: 'subscriber-transport', value: 'tcp|ws', help: 'subscribers over RESP/TCP at --port, or WebSocket (`resp` subprotocol) at --url (wsfanout: ws)', apply: (f, v) => {
+    if (v !== 'tcp' && v !== 'ws') throw new UsageError(`--subscriber-transport must be tcp or ws, got '${v}'`);
+    f.overrides.subscriberTransport = v;
+  } },
   { flag: 'publishers', value: 'n', help: 'publisher connections', apply: (f, v) => { f.overrides.publishers = number('publishers', v, 0); } },
   { flag: 'channels', value: 'n', help: 'channels bench:0 .. bench:<n-1>', apply: (f, v) => { f.overrides.channels = number('channels', v, 1); } },
   { flag: 'patterns', value: 'n', help: 'non-matching PSUBSCRIBE patterns held by one extra connection', apply: (f, v) => { f.overrides.nonMatchingPatterns = number('patterns', v, 0); } },
   { flag: 'payload', value: 'bytes', help: `payload size, >= ${MIN_PAYLOAD_BYTES} (e.g. 64, 1k, 64k)`, apply: (f, v) => { f.overrides.payloadBytes = size('payload', v); } },
-  { flag: 'window', value: 'n', help: 'most unanswered PUBLISHes per publisher connection', apply: (f, v) => { f.overrides.window = number('window', v, 1); } },
+  { flag: 'window', value: 'n', help: 'most unanswered PUBLISHes (recipe: transactions) per publisher connection', apply: (f, v) => { f.overrides.window = number('window', v, 1); } },
   { flag: 'rate', value: 'msgs/s', help: 'total PUBLISH rate across publishers; 0 = as fast as the window allows', apply: (f, v) => { f.overrides.ratePerSec = number('rate', v, 0, false); } },
   { flag: 'duration', value: 'sec', help: 'measurement window (roundtrip: tinybench time budget) (default 10)', apply: (f, v) => { f.durationSec = number('duration', v, 0.1, false); } },
   { flag: 'warmup', value: 'sec', help: 'load before the window opens, not counted (default 2)', apply: (f, v) => { f.warmupSec = number('warmup', v, 0, false); } },
   { flag: 'settle', value: 'sec', help: 'connections scenario: wait before reading the server RSS (default 2)', apply: (f, v) => { f.settleSec = number('settle', v, 0, false); } },
-  { flag: 'processes', value: 'n|auto', help: 'generator processes (default auto: 1 for publishers + up to 4 for subscribers)', apply: (f, v) => { f.processes = v === 'auto' ? 'auto' : number('processes', v, 1); } },
+  { flag: 'processes', value: 'n|auto', help: 'generator processes (default auto: 1 for publishers + 2..4 for subscribers)', apply: (f, v) => { f.processes = v === 'auto' ? 'auto' : number('processes', v, 1); } },
   { flag: 'resp', value: '2|3', help: 'protocol version (3 sends HELLO 3 first) (default 2)', apply: (f, v) => {
     if (v !== '2' && v !== '3') throw new UsageError(`--resp must be 2 or 3, got '${v}'`);
     f.resp = v === '3' ? 3 : 2;
@@ -77,13 +98,16 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export function benchHelpText(): string {
-  const rows = FLAGS.map((s) => `  --${`${s.flag} <${s.value}>`.padEnd(26)} ${s.help}`);
+  const rows = FLAGS.map((s) => `  --${`${s.flag} <${s.value}>`.padEnd(FLAG_COLUMN)} ${s.help}`);
   return [
     'Usage: ringcast bench [flags]',
     '',
     'Load-tests a RESP pub/sub server: publishers pipeline PUBLISH (bounded window) with a timestamp',
     'and a sequence number in each payload; subscribers measure delivered msgs/s, MB/s, latency',
     'percentiles and integrity (lost, duplicated, reordered; PUBLISH replies sum == deliveries).',
+    'Subscribers connect over RESP/TCP, or over WebSocket with the `resp` subprotocol (wsfanout, or',
+    '--subscriber-transport ws); publishers always use RESP/TCP. The recipe scenario publishes each',
+    'message in a MULTI/LPUSH/LTRIM/PUBLISH/EXEC transaction (the window counts transactions).',
     'The generator runs in processes of its own; their CPU is reported ("generator-bound" over 90%).',
     '',
     'Scenarios:',
@@ -91,8 +115,8 @@ export function benchHelpText(): string {
     '',
     'Flags (each overrides the scenario default):',
     ...rows,
-    `  --${'json'.padEnd(26)} print the result as JSON on stdout (progress stays on stderr)`,
-    `  --${'help'.padEnd(26)} this text`,
+    `  --${'json'.padEnd(FLAG_COLUMN)} print the result as JSON on stdout (progress stays on stderr)`,
+    `  --${'help'.padEnd(FLAG_COLUMN)} this text`,
     '',
     'Exit status: 0 when integrity holds, 1 when it does not or the run fails, 2 for bad flags.',
   ].join('\n');
@@ -100,7 +124,7 @@ export function benchHelpText(): string {
 
 function parseBenchArgs(argv: string[]): BenchFlags | 'help' {
   const flags: BenchFlags = {
-    host: '127.0.0.1', port: 6379, scenario: 'fanout', overrides: {}, warmupSec: 2, durationSec: 10, settleSec: 2,
+    host: '127.0.0.1', port: 6379, wsUrl: null, scenario: 'fanout', overrides: {}, warmupSec: 2, durationSec: 10, settleSec: 2,
     processes: 'auto', resp: 2, serverPid: 'auto', json: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -163,6 +187,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
       host: flags.host, port: flags.port, scenario, params,
       warmupSec: flags.warmupSec, durationSec: flags.durationSec, settleSec: flags.settleSec,
       processes: flags.processes, resp: flags.resp, serverPid: flags.serverPid,
+      wsUrl: flags.wsUrl ?? `ws://${flags.host.includes(':') ? `[${flags.host}]` : flags.host}:${DEFAULT_WS_PORT}/ws`,
       onProgress: printProgress,
     });
     console.log(flags.json ? JSON.stringify(result, null, 2) : formatResult(result));

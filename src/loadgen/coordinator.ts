@@ -10,13 +10,18 @@
  *
  * Process layout: publishers in their own process(es), subscribers spread round-robin over the
  * others, so the subscriber side (which parses fan-out × the publish rate) can use several cores.
- * The default count is 1 + min(4, cores - 1) subscriber processes, at least 2 in all.
+ * The default is 1 publisher process + clamp(cores - 1, 2, 4) subscriber processes (fewer when
+ * there are fewer subscribers); roundtrip runs in one process.
  *
  * Delivery-lag guard: the PUBLISH window bounds what the server holds of the publishers' input,
  * not what it holds for subscribers. When deliveries fall behind the replies' sum by more than
  * LAG_BYTES_PER_SUBSCRIBER per subscriber, publishers are paused until the lag halves, so a slow
  * subscriber side never trips the server's client-output-buffer-limit. The time spent paused is
  * reported: it means the delivery side, not PUBLISH handling, set the pace.
+ *
+ * Subscribers reach the server over RESP/TCP or, with subscriberTransport 'ws', over WebSocket at
+ * `wsUrl` (ws-client.ts); publishers always use RESP/TCP at host:port, so one server can be driven
+ * on both endpoints at once.
  *
  * Invariants: every child is killed when the run ends, fails, or this process exits; every wait
  * is bounded; a generator process failing fails the run with its message.
@@ -32,6 +37,7 @@ import { coreCount, machineBusyPercent, machineCpu, processCpuMs, processRssByte
 import { GENERATOR_BOUND_PERCENT, type BenchResult } from './result.js';
 import { MATCH_ALL_PATTERN, type ScenarioDefinition, type ScenarioParams } from './scenarios.js';
 import { identifyServer } from './server-query.js';
+import { parseWsUrl } from './ws-client.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.js', import.meta.url));
 const POLL_MS = 20;
@@ -46,11 +52,16 @@ const EXIT_GRACE_MS = 5_000;
 const LAG_BYTES_PER_SUBSCRIBER = 4 * 1024 * 1024;
 // Bytes of a `message` frame around the payload, roughly: for the lag guard, not for accounting.
 const FRAME_OVERHEAD_BYTES = 40;
+// Subscribers parse fan-out × the publish rate: they get at least two processes, so a server that
+// leaves part of its core idle does not leave the generator stuck on one (fan-out against redis on
+// 2 cores saturates a single subscriber process at about 0.3 µs per delivery).
+const MIN_SUBSCRIBER_PROCESSES = 2;
 const MAX_SUBSCRIBER_PROCESSES = 4;
 const CLOCK_SKEW_WARN_US = 50;
 const MACHINE_SATURATED_PERCENT = 95;
 const PAUSED_NOTE_PERCENT = 1;
 const OTHER_LOAD_NOTE_PERCENT = 20;
+const QUEUED_NOTE_US = 50_000;
 
 export type Phase = 'setup' | 'warmup' | 'measure' | 'drain' | 'settle' | 'roundtrip';
 
@@ -78,6 +89,8 @@ export interface RunOptions {
   /** Generator processes; 'auto' = see the header. */
   processes: number | 'auto';
   resp: 2 | 3;
+  /** WebSocket endpoint for subscribers (`ws://host:port/ws`); required when params.subscriberTransport is 'ws'. */
+  wsUrl: string | null;
   /** Process to sample for CPU and RSS: a pid, 'auto' (INFO server process_id, if it is on this machine) or null. */
   serverPid: number | 'auto' | null;
   /** Connections scenario: how long to let the server settle before reading its RSS. */
@@ -107,9 +120,9 @@ function killLiveChildren(): void {
 }
 
 /** Splits the scenario's connections over generator processes (see the header). */
-export function planProcesses(params: ScenarioParams, processes: number | 'auto'): Array<Omit<PlanMessage, 'type' | 'processIndex' | 'host' | 'port' | 'resp' | 'roundtripTimeMs' | 'setupTimeoutMs'>> {
+export function planProcesses(params: ScenarioParams, processes: number | 'auto'): Array<Omit<PlanMessage, 'type' | 'processIndex' | 'host' | 'port' | 'resp' | 'wsUrl' | 'roundtripTimeMs' | 'setupTimeoutMs'>> {
   const total = processes === 'auto'
-    ? (params.roundtrip ? 1 : 1 + Math.max(1, Math.min(MAX_SUBSCRIBER_PROCESSES, coreCount() - 1)))
+    ? (params.roundtrip ? 1 : 1 + Math.max(MIN_SUBSCRIBER_PROCESSES, Math.min(MAX_SUBSCRIBER_PROCESSES, coreCount() - 1)))
     : Math.max(1, processes);
   const subscriberPlans: SubscriberPlan[] = [];
   for (let i = 0; i < params.subscribers; i++) {
@@ -132,6 +145,8 @@ export function planProcesses(params: ScenarioParams, processes: number | 'auto'
     payloadBytes: params.payloadBytes,
     window: params.window,
     ratePerPublisher: params.ratePerSec > 0 && params.publishers > 0 ? params.ratePerSec / params.publishers : 0,
+    subscriberTransport: params.subscriberTransport,
+    publishMode: params.publishMode,
   };
   const plans = Array.from({ length: publisherProcesses + subscriberProcesses }, () => ({
     ...common, publishers: [] as number[], subscribers: [] as SubscriberPlan[], nonMatchingPatterns: 0,
@@ -173,6 +188,10 @@ const cpuUs = (c: ProgressCounters): number => c.cpuUserUs + c.cpuSystemUs;
 export async function runScenario(options: RunOptions): Promise<BenchResult> {
   const { params, scenario } = options;
   const startedAt = new Date().toISOString();
+  if (params.subscriberTransport === 'ws') {
+    if (options.wsUrl === null) throw new Error(`${scenario.name}: WebSocket subscribers need the server's WebSocket URL (--url ws://host:port/ws)`);
+    parseWsUrl(options.wsUrl);
+  }
   const identity = await identifyServer(options.host, options.port);
   const serverPid = resolveServerPid(options.serverPid, identity.pid, options.host);
   const rssBefore = serverPid === null ? null : processRssBytes(serverPid);
@@ -254,6 +273,7 @@ export async function runScenario(options: RunOptions): Promise<BenchResult> {
         host: options.host,
         port: options.port,
         resp: options.resp,
+        wsUrl: params.subscriberTransport === 'ws' ? options.wsUrl : null,
         roundtripTimeMs: params.roundtrip ? options.durationSec * 1000 : 0,
         setupTimeoutMs,
         ...layout,
@@ -494,6 +514,11 @@ function buildResult(x: ResultInputs): BenchResult {
     notes.push(`publishers were held ${pausedPercent.toFixed(0)}% of the window because deliveries lagged the PUBLISH replies ` +
       'by more than 4 MiB per subscriber (the delivery side set the pace)');
   }
+  const latencySummary = histogram.summary();
+  if (!params.idle && !params.roundtrip && params.ratePerSec === 0 && latencySummary.p50Us > QUEUED_NOTE_US) {
+    notes.push(`delivery-bound: half the messages waited over ${(latencySummary.p50Us / 1000).toFixed(0)} ms between PUBLISH and delivery, ` +
+      'so deliveries (server writes or subscriber reads) set the pace, not PUBLISH handling');
+  }
   if (params.ratePerSec > 0 && maxScheduleLag > params.window) {
     notes.push(`paced publishing fell behind its schedule by up to ${maxScheduleLag} PUBLISHes (the server's replies held the window)`);
   }
@@ -509,7 +534,10 @@ function buildResult(x: ResultInputs): BenchResult {
     title: scenario.title,
     headline: scenario.headline,
     startedAt: x.startedAt,
-    target: { host: options.host, port: options.port, server: x.identity, serverPid: x.serverPid },
+    target: {
+      host: options.host, port: options.port, wsUrl: params.subscriberTransport === 'ws' ? options.wsUrl : null,
+      server: x.identity, serverPid: x.serverPid,
+    },
     params: { ...params, warmupSec: options.warmupSec, durationSec: options.durationSec, processes: children.length, resp: options.resp },
     windowSec,
     throughput: {
@@ -519,7 +547,7 @@ function buildResult(x: ResultInputs): BenchResult {
       deliveredPerSec: window((c) => c.delivered) / windowSec,
       deliveredMBps: window((c) => c.deliveredPayloadBytes) / windowSec / 1e6,
     },
-    latencyUs: params.idle ? null : histogram.summary(),
+    latencyUs: params.idle ? null : latencySummary,
     roundtripUs: roundtrip?.latency ?? null,
     integrity: {
       ...integrity, deliveredTotal, replySum, repliesMatchDeliveries, publishErrors,

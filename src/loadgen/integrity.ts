@@ -50,6 +50,8 @@ export class SequenceChecker {
   private missing: Map<number, Set<number>> | null = null;
   private trackedMissing = 0;
   private untrackedLost = 0;
+  /** The one channel of a single-channel subscriber (the common case), else -1. */
+  private readonly onlyChannel: number;
 
   /**
    * @param streamCount publishers × channels of the run
@@ -60,7 +62,9 @@ export class SequenceChecker {
     private readonly streamCount: number,
     private readonly channelCount: number,
     private readonly channels: readonly number[] | 'all',
-  ) {}
+  ) {
+    this.onlyChannel = channels !== 'all' && channels.length === 1 ? channels[0] : -1;
+  }
 
   /** Checks one delivery: `channel` is parsed from the frame, `stream` and `seq` from the payload. */
   observe(channel: number, stream: number, seq: number): void {
@@ -102,7 +106,8 @@ export class SequenceChecker {
   }
 
   private subscribes(channel: number): boolean {
-    return this.channels === 'all' || this.channels.includes(channel);
+    if (channel === this.onlyChannel || this.channels === 'all') return true;
+    return this.onlyChannel === -1 && this.channels.includes(channel);
   }
 
   private rememberMissing(stream: number, from: number, toExclusive: number): void {

@@ -21,6 +21,7 @@
  */
 import type { HistogramSnapshot, LatencySummary } from './histogram.js';
 import type { IntegrityCounts } from './integrity.js';
+import type { PublishMode, SubscriberTransport } from './scenarios.js';
 
 export const PROGRESS_INTERVAL_MS = 50;
 
@@ -37,6 +38,10 @@ export interface PlanMessage {
   host: string;
   port: number;
   resp: 2 | 3;
+  subscriberTransport: SubscriberTransport;
+  /** The WebSocket endpoint (`ws://host:port/path`) when subscriberTransport is ws, else null. */
+  wsUrl: string | null;
+  publishMode: PublishMode;
   /** Run-wide totals: stream ids are publisherIndex * channelCount + channel. */
   publisherCount: number;
   channelCount: number;
@@ -66,9 +71,11 @@ export type CoordinatorMessage =
   | { type: 'exit' };
 
 export interface ProgressCounters {
+  /** PUBLISHes sent (recipe: transactions). */
   published: number;
+  /** Replies read to them (recipe: EXEC replies). */
   replies: number;
-  /** Sum of the integer replies to PUBLISH: the receivers the server counted. */
+  /** Sum of the integer replies to PUBLISH (recipe: EXEC's PUBLISH element): the receivers the server counted. */
   replySum: number;
   delivered: number;
   deliveredPayloadBytes: number;

@@ -17,6 +17,8 @@ export interface BenchResult {
   target: {
     host: string;
     port: number;
+    /** Where WebSocket subscribers connected (null: subscribers on RESP/TCP at host:port). */
+    wsUrl: string | null;
     /** From INFO server: "ringcast 0.1.0", "redis 7.0.15". */
     server: string;
     /** Process measured for CPU and RSS (null: not on this machine, so not measured). */
@@ -97,10 +99,11 @@ export function formatResult(r: BenchResult): string {
   const p = r.params;
   const lines = [
     `scenario   ${r.scenario}: ${r.title}`,
-    `target     ${r.target.server} at ${r.target.host}:${r.target.port}`,
-    `topology   ${p.publishers} publisher(s) -> ${p.channels} channel(s) -> ${p.subscribers} subscriber(s)` +
+    `target     ${r.target.server} at ${r.target.host}:${r.target.port}${r.target.wsUrl === null ? '' : ` (subscribers at ${r.target.wsUrl})`}`,
+    `topology   ${p.publishers} publisher(s) -> ${p.channels} channel(s) -> ${p.subscribers} ${p.subscriberTransport === 'ws' ? 'WebSocket ' : ''}subscriber(s)` +
       `${p.subscribeMode === 'pattern' ? ' (PSUBSCRIBE bench:*)' : ''}${p.nonMatchingPatterns > 0 ? `, ${fmt(p.nonMatchingPatterns)} non-matching patterns` : ''}`,
-    `load       payload ${fmt(p.payloadBytes)} B, window ${p.window}, ${p.ratePerSec > 0 ? `paced ${fmt(p.ratePerSec)} msgs/s` : 'unpaced'}, ` +
+    `load       ${p.publishMode === 'recipe' ? 'MULTI/LPUSH/LTRIM/PUBLISH/EXEC per message, ' : ''}` +
+      `payload ${fmt(p.payloadBytes)} B, window ${p.window}, ${p.ratePerSec > 0 ? `paced ${fmt(p.ratePerSec)} msgs/s` : 'unpaced'}, ` +
       `warm-up ${p.warmupSec}s, window ${fmt(r.windowSec, 1)}s, ${p.processes} generator process(es), RESP${p.resp}`,
   ];
   if (p.idle) {
@@ -110,13 +113,13 @@ export function formatResult(r: BenchResult): string {
   } else {
     lines.push(
       `throughput ${fmt(r.throughput.deliveredPerSec)} delivered msgs/s, ${fmt(r.throughput.deliveredMBps, 1)} MB/s payload, ` +
-        `${fmt(r.throughput.publishedPerSec)} PUBLISH/s`,
+        `${fmt(r.throughput.publishedPerSec)} ${p.publishMode === 'recipe' ? 'transactions' : 'PUBLISH'}/s`,
       `latency    ${formatLatency(r.latencyUs)}`,
     );
     if (r.roundtripUs !== null) lines.push(`round trip ${formatLatency(r.roundtripUs)} (tinybench)`);
     const i = r.integrity;
     lines.push(`integrity  ${i.ok ? 'OK' : 'FAILED'}: lost ${fmt(i.lost)}, duplicated ${fmt(i.duplicated)}, reordered ${fmt(i.reordered)}, ` +
-      `misrouted ${fmt(i.misrouted)}, malformed ${fmt(i.malformed)}; PUBLISH replies sum ${fmt(i.replySum)} ` +
+      `misrouted ${fmt(i.misrouted)}, malformed ${fmt(i.malformed)}; ${p.publishMode === 'recipe' ? "EXEC replies' PUBLISH counts" : 'PUBLISH replies'} sum ${fmt(i.replySum)} ` +
       `${i.repliesMatchDeliveries ? '==' : '!='} ${fmt(i.deliveredTotal)} deliveries`);
   }
   const c = r.cpu;

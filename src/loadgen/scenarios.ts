@@ -26,9 +26,24 @@
  *   payload      P ═══════════▶ bench:0 ══▶ S × 10    --payload 16 | 1024 | 65536
  *
  *   connections  S × 10,000, one idle channel each     no traffic: server RSS per subscriber connection
+ *
+ *   wsfanout     P ═══════════▶ bench:0 ══▶ WS × 1000  publisher on RESP/TCP, subscribers on WebSocket
+ *                                                      (`resp` subprotocol at --url): one message, 1000
+ *                                                      WebSocket sends
+ *
+ *   recipe       P ═══════════▶ bench:0 ══▶ S × 10     the chat backlog recipe, one transaction per
+ *                  MULTI                               message: the backlog list bench:0:backlog keeps
+ *                  LPUSH bench:0:backlog <payload>     the latest BACKLOG_LENGTH payloads (so memory and
+ *                  LTRIM bench:0:backlog 0 99          the log rewrite stay bounded); the window counts
+ *                  PUBLISH bench:0 <payload>           transactions; EXEC's PUBLISH count is the reply
+ *                  EXEC                                summed against the deliveries
  */
 
 export type SubscribeMode = 'room' | 'pattern';
+/** tcp: RESP on the server's port. ws: WebSocket with the `resp` subprotocol (ws-client.ts). */
+export type SubscriberTransport = 'tcp' | 'ws';
+/** publish: one PUBLISH per message. recipe: the MULTI/LPUSH/LTRIM/PUBLISH/EXEC transaction above. */
+export type PublishMode = 'publish' | 'recipe';
 export type Headline = 'throughput' | 'latency' | 'memory';
 
 export interface ScenarioParams {
@@ -48,6 +63,9 @@ export interface ScenarioParams {
   idle: boolean;
   /** One message at a time, timed by tinybench (publish → delivery). */
   roundtrip: boolean;
+  /** How subscriber connections reach the server (publishers and the pattern holder always use TCP). */
+  subscriberTransport: SubscriberTransport;
+  publishMode: PublishMode;
 }
 
 export interface ScenarioDefinition {
@@ -69,7 +87,12 @@ const BASE: ScenarioParams = {
   ratePerSec: 0,
   idle: false,
   roundtrip: false,
+  subscriberTransport: 'tcp',
+  publishMode: 'publish',
 };
+
+/** Entries the recipe's LTRIM keeps in each backlog list (the chat page shows the latest 50 of 100). */
+export const BACKLOG_LENGTH = 100;
 
 export const SCENARIOS: readonly ScenarioDefinition[] = [
   { name: 'roundtrip', title: 'round trip: one publish at a time, publish -> delivery (tinybench)', headline: 'latency',
@@ -88,6 +111,10 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     params: { ...BASE, subscribers: 10 } },
   { name: 'connections', title: 'connections: RSS per idle subscriber connection at 10,000', headline: 'memory',
     params: { ...BASE, publishers: 0, subscribers: 10_000, channels: 10_000, idle: true } },
+  { name: 'wsfanout', title: 'WebSocket fan-out: 1 publisher over RESP -> 1000 WebSocket subscribers on one channel', headline: 'throughput',
+    params: { ...BASE, subscribers: 1000, subscriberTransport: 'ws' } },
+  { name: 'recipe', title: `backlog recipe: MULTI/LPUSH/LTRIM 0 ${BACKLOG_LENGTH - 1}/PUBLISH/EXEC per message, 1 -> 10`, headline: 'throughput',
+    params: { ...BASE, subscribers: 10, publishMode: 'recipe' } },
 ];
 
 export function findScenario(name: string): ScenarioDefinition | undefined {
@@ -96,6 +123,11 @@ export function findScenario(name: string): ScenarioDefinition | undefined {
 
 export function channelName(index: number): string {
   return `bench:${index}`;
+}
+
+/** The recipe's backlog list for a channel. */
+export function backlogKey(index: number): string {
+  return `bench:${index}:backlog`;
 }
 
 export const CHANNEL_PREFIX = 'bench:';

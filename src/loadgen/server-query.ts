@@ -38,7 +38,7 @@ export function serverCommand(host: string, port: number, args: string[], timeou
 }
 
 export interface ServerIdentity {
-  /** e.g. "ringcast 0.1.0" or "redis 7.0.15". */
+  /** e.g. "ringcast 0.1.0", "redis 7.0.15" or a server_name ("bare-uws"). */
   name: string;
   /** INFO server process_id; null if the server does not say. */
   pid: number | null;
@@ -50,9 +50,11 @@ export async function identifyServer(host: string, port: number): Promise<Server
   const field = (name: string): string | undefined => new RegExp(`^${name}:(.*)\\r?$`, 'm').exec(info)?.[1]?.trim();
   const ringcast = field('ringcast_version');
   const redis = field('redis_version');
+  // Servers that are neither (bench/e2e/bare-uws-server.ts) name themselves, as Valkey does.
+  const named = field('server_name');
   const pid = Number(field('process_id'));
   return {
-    name: ringcast !== undefined ? `ringcast ${ringcast}` : redis !== undefined ? `redis ${redis}` : 'unknown RESP server',
+    name: ringcast !== undefined ? `ringcast ${ringcast}` : redis !== undefined ? `redis ${redis}` : named ?? 'unknown RESP server',
     pid: Number.isInteger(pid) && pid > 0 ? pid : null,
   };
 }

@@ -6,9 +6,12 @@
  * Publishers: each connection keeps at most `window` PUBLISHes unanswered; each batch is built in
  * a per-connection slab and written with one socket.write, stamped with one clock read. Paced
  * runs release PUBLISHes from a 1 ms timer (node timers do not go finer; 10,000/s is 10 per tick).
+ * In recipe mode the unit is a transaction (MULTI, LPUSH, LTRIM, PUBLISH, EXEC: five replies, the
+ * last one EXEC's array whose third element is the PUBLISH count).
  * Subscribers: each socket chunk gets one clock read; every message in it is checked for its
  * channel, stream and sequence (integrity.ts) and, inside the measurement window, its latency
  * (receive time of the chunk - send time in the payload) goes into the process's histogram.
+ * WebSocket subscribers (`resp` subprotocol) unwrap frames first (ws-client.ts); the rest is the same.
  *
  * Invariants: nothing is allocated per message on either side (per batch and per chunk only);
  * a process whose coordinator goes away exits at once; a publisher connection closing is fatal,
@@ -17,7 +20,7 @@
 import net from 'node:net';
 import { Bench } from 'tinybench';
 import {
-  FRAME_ARRAY, FRAME_ERROR, FRAME_INTEGER, RespReader, bytesEqual,
+  FRAME_ARRAY, FRAME_ERROR, FRAME_INTEGER, FRAME_SIMPLE, RespReader, bytesEqual, parseInteger,
 } from './resp-reader.js';
 import { LatencyHistogram } from './histogram.js';
 import { SequenceChecker, addIntegrityCounts, emptyIntegrityCounts } from './integrity.js';
@@ -26,7 +29,10 @@ import type {
 } from './ipc.js';
 import { PROGRESS_INTERVAL_MS } from './ipc.js';
 import { payloadTemplate, sharedClockOffsetUs, sharedClockUs, writePayloadHeader } from './payload.js';
-import { CHANNEL_PREFIX, channelName, nonMatchingPattern } from './scenarios.js';
+import { BACKLOG_LENGTH, CHANNEL_PREFIX, backlogKey, channelName, nonMatchingPattern } from './scenarios.js';
+import {
+  OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, WS_SUBPROTOCOL, WsFrameDecoder, encodeClientFrame, openWebSocket, parseWsUrl,
+} from './ws-client.js';
 
 const CONNECTS_IN_FLIGHT = 128;
 const PACE_TICK_MS = 1;
@@ -35,6 +41,11 @@ const MIN_SLAB_BYTES = 1 << 20;
 const ROUNDTRIP_WARMUP_MS = 300;
 const ROUNDTRIP_MIN_ITERATIONS = 100;
 const ROUNDTRIP_TIMEOUT_MS = 5_000;
+/** Replies per recipe transaction: +OK (MULTI), +QUEUED × 3, then EXEC's array. */
+const RECIPE_REPLIES = 5;
+const RESP_INTEGER = 0x3a;
+const RESP_SIMPLE = 0x2b;
+const RECIPE_TAIL = Buffer.from('\r\n*1\r\n$4\r\nEXEC\r\n');
 
 const LF = 10;
 const CR = 13;
@@ -43,11 +54,16 @@ function send(message: GeneratorMessage): void {
   process.send?.(message);
 }
 
-/** Encodes a command as a RESP array of bulk strings (set-up commands only). */
-function encodeCommand(args: string[]): Buffer {
+/** A command as RESP text: an array of bulk strings. */
+function commandText(args: string[]): string {
   let text = `*${args.length}\r\n`;
   for (const arg of args) text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
-  return Buffer.from(text);
+  return text;
+}
+
+/** Encodes a command as a RESP array of bulk strings (set-up commands only). */
+function encodeCommand(args: string[]): Buffer {
+  return Buffer.from(commandText(args));
 }
 
 function openSocket(host: string, port: number): Promise<net.Socket> {
@@ -110,8 +126,13 @@ class GeneratorProcess {
   readonly subscribers: SubscriberConnection[] = [];
   private holder: net.Socket | null = null;
   readonly template: Buffer;
-  /** Per channel: `*3\r\n$7\r\nPUBLISH\r\n$<n>\r\n<channel>\r\n$<payload>\r\n`. */
+  /**
+   * Per channel, the bytes before the (first) payload: `*3\r\n$7\r\nPUBLISH\r\n$<n>\r\n<channel>\r\n$<payload>\r\n`,
+   * or in recipe mode MULTI and LPUSH up to its payload.
+   */
   readonly commandPrefixes: Buffer[] = [];
+  /** Recipe mode, per channel: from after LPUSH's payload to PUBLISH's payload (LTRIM in between). */
+  readonly recipeMiddles: Buffer[] = [];
   readonly maxCommandBytes: number;
   private pausedTotalMs = 0;
   private pausedSinceMs = 0;
@@ -126,27 +147,49 @@ class GeneratorProcess {
 
   constructor(readonly plan: PlanMessage) {
     this.template = payloadTemplate(plan.payloadBytes);
-    let longestPrefix = 0;
+    let longest = 0;
     if (plan.publishers.length > 0) {
+      const payloadHeader = `$${plan.payloadBytes}\r\n`;
       for (let c = 0; c < plan.channelCount; c++) {
         const name = channelName(c);
-        const prefix = Buffer.from(`*3\r\n$7\r\nPUBLISH\r\n$${name.length}\r\n${name}\r\n$${plan.payloadBytes}\r\n`);
-        this.commandPrefixes.push(prefix);
-        longestPrefix = Math.max(longestPrefix, prefix.length);
+        const publishHead = `*3\r\n$7\r\nPUBLISH\r\n$${name.length}\r\n${name}\r\n${payloadHeader}`;
+        if (plan.publishMode === 'recipe') {
+          const key = backlogKey(c);
+          const prefix = Buffer.from(`${commandText(['MULTI'])}*3\r\n$5\r\nLPUSH\r\n$${key.length}\r\n${key}\r\n${payloadHeader}`);
+          const middle = Buffer.from(`\r\n${commandText(['LTRIM', key, '0', String(BACKLOG_LENGTH - 1)])}${publishHead}`);
+          this.commandPrefixes.push(prefix);
+          this.recipeMiddles.push(middle);
+          longest = Math.max(longest, prefix.length + plan.payloadBytes + middle.length + plan.payloadBytes + RECIPE_TAIL.length);
+        } else {
+          const prefix = Buffer.from(publishHead);
+          this.commandPrefixes.push(prefix);
+          longest = Math.max(longest, prefix.length + plan.payloadBytes + 2);
+        }
       }
     }
-    this.maxCommandBytes = longestPrefix + plan.payloadBytes + 2;
+    this.maxCommandBytes = longest;
   }
 
   async setUp(): Promise<void> {
     const { plan } = this;
     const hello = plan.resp === 3 ? encodeCommand(['HELLO', '3']) : null;
+    const wsEndpoint = plan.subscriberTransport === 'ws' ? parseWsUrl(plan.wsUrl!) : null;
     const subscriberJobs = plan.subscribers.map((sub) => async () => {
-      const socket = await openSocket(plan.host, plan.port);
-      const connection = new SubscriberConnection(this, socket, sub.channels, sub.pattern, hello !== null);
-      this.subscribers.push(connection);
       const command = sub.pattern !== null ? ['PSUBSCRIBE', sub.pattern] : ['SUBSCRIBE', ...sub.channels.map(channelName)];
-      socket.write(hello === null ? encodeCommand(command) : Buffer.concat([hello, encodeCommand(command)]));
+      const first = hello === null ? encodeCommand(command) : Buffer.concat([hello, encodeCommand(command)]);
+      if (wsEndpoint === null) {
+        const socket = await openSocket(plan.host, plan.port);
+        const connection = new SubscriberConnection(this, socket, sub.channels, sub.pattern, hello !== null, false);
+        this.subscribers.push(connection);
+        socket.write(first);
+        await connection.subscribed;
+        return;
+      }
+      const { socket, rest } = await openWebSocket(wsEndpoint, WS_SUBPROTOCOL);
+      const connection = new SubscriberConnection(this, socket, sub.channels, sub.pattern, hello !== null, true);
+      this.subscribers.push(connection);
+      if (rest.length > 0) connection.receive(rest);
+      socket.write(encodeClientFrame(first));
       await connection.subscribed;
     });
     const publisherJobs = plan.publishers.map((index) => async () => {
@@ -371,6 +414,8 @@ class PublisherConnection {
   pacedSent = 0;
   readonly greeted: Promise<void>;
   private nextChannel = 0;
+  /** Recipe mode: replies read of the transaction at the head (0 .. RECIPE_REPLIES - 1). */
+  private transactionReplies = 0;
   private slab: Buffer;
   private slabUsed = 0;
   private readonly reader: RespReader;
@@ -387,6 +432,7 @@ class PublisherConnection {
       ? new Promise<void>((resolve, reject) => { greet = resolve; greetFailed = reject; })
       : Promise.resolve();
     let awaitingHello = expectHello;
+    const recipe = plan.publishMode === 'recipe';
     this.reader = new RespReader((r) => {
       if (awaitingHello) {
         awaitingHello = false;
@@ -394,15 +440,22 @@ class PublisherConnection {
         else greet();
         return;
       }
-      this.outstanding--;
-      if (r.kind === FRAME_INTEGER) {
-        proc.replies++;
-        proc.replySum += r.integer;
-      } else if (r.kind === FRAME_ERROR) {
-        proc.publishErrors++;
-        proc.firstError ??= r.elementText(0);
+      if (recipe) {
+        if (++this.transactionReplies < RECIPE_REPLIES) return this.checkQueued(r);
+        this.transactionReplies = 0;
+        this.outstanding--;
+        this.checkExec(r);
       } else {
-        proc.unexpectedFrames++;
+        this.outstanding--;
+        if (r.kind === FRAME_INTEGER) {
+          proc.replies++;
+          proc.replySum += r.integer;
+        } else if (r.kind === FRAME_ERROR) {
+          proc.publishErrors++;
+          proc.firstError ??= r.elementText(0);
+        } else {
+          proc.unexpectedFrames++;
+        }
       }
       if (proc.roundtripWait !== null) proc.settleRoundtrip('reply');
     });
@@ -432,23 +485,54 @@ class PublisherConnection {
     const channelCount = proc.plan.channelCount;
     const payloadBytes = proc.plan.payloadBytes;
     const sendTimeUs = sharedClockUs();
+    const { recipeMiddles } = proc;
+    const recipe = recipeMiddles.length > 0;
     let at = start;
     for (let i = 0; i < count; i++) {
       const channel = this.nextChannel;
       this.nextChannel = channel + 1 === channelCount ? 0 : channel + 1;
       at += commandPrefixes[channel].copy(slab, at);
       const seq = ++this.lastSeqs[channel];
+      const payloadAt = at;
       proc.template.copy(slab, at);
       writePayloadHeader(slab, at, this.streamBase + channel, seq, sendTimeUs);
       at += payloadBytes;
-      slab[at++] = CR;
-      slab[at++] = LF;
+      if (recipe) {
+        // LPUSH and PUBLISH carry the same payload: copy the one just written.
+        at += recipeMiddles[channel].copy(slab, at);
+        at += slab.copy(slab, at, payloadAt, payloadAt + payloadBytes);
+        at += RECIPE_TAIL.copy(slab, at);
+      } else {
+        slab[at++] = CR;
+        slab[at++] = LF;
+      }
     }
     this.slabUsed = at;
     this.socket.write(slab.subarray(start, at));
     this.outstanding += count;
     this.pacedSent += count;
     proc.published += count;
+  }
+
+  /** Recipe mode: a reply to MULTI or a queued command must be a simple string (+OK, +QUEUED). */
+  private checkQueued(r: RespReader): void {
+    if (r.kind === FRAME_SIMPLE) return;
+    if (r.kind === FRAME_ERROR) this.proc.firstError ??= r.elementText(0);
+    else this.proc.unexpectedFrames++;
+  }
+
+  /** Recipe mode: EXEC's reply must be [LPUSH length, LTRIM OK, PUBLISH count]; the count is the reply summed. */
+  private checkExec(r: RespReader): void {
+    const { proc } = this;
+    if (r.kind === FRAME_ARRAY && r.elementCount === 3 && r.elementType[0] === RESP_INTEGER &&
+        r.elementType[1] === RESP_SIMPLE && r.elementType[2] === RESP_INTEGER) {
+      proc.replies++;
+      proc.replySum += parseInteger(r.buf, r.elementStart[2], r.elementEnd[2]);
+      return;
+    }
+    proc.publishErrors++;
+    if (r.kind === FRAME_ERROR) proc.firstError ??= `EXEC: ${r.elementText(0)}`;
+    else proc.firstError ??= 'EXEC: the reply is not [LPUSH length, LTRIM OK, PUBLISH count]';
   }
 
   /**
@@ -469,14 +553,17 @@ class PublisherConnection {
 class SubscriberConnection {
   readonly checker: SequenceChecker;
   readonly subscribed: Promise<void>;
+  /** Handles one chunk read off the socket (over WebSocket: frames around the RESP bytes). */
+  readonly receive: (chunk: Buffer) => void;
   private confirmations = 0;
 
   constructor(
-    private readonly proc: GeneratorProcess,
+    proc: GeneratorProcess,
     readonly socket: net.Socket,
     channels: number[],
     pattern: string | null,
     expectHello: boolean,
+    overWebSocket: boolean,
   ) {
     const { plan } = proc;
     this.checker = new SequenceChecker(plan.publisherCount * plan.channelCount, plan.channelCount, pattern !== null ? 'all' : channels);
@@ -519,16 +606,33 @@ class SubscriberConnection {
       if (payloadEnd - payloadStart !== payloadBytes) {
         this.checker.malformed++;
       } else {
+        const view = r.view;
         const channel = parseChannelIndex(buf, r.elementStart[channelElement], r.elementEnd[channelElement]);
-        this.checker.observe(channel, buf.readUInt32LE(payloadStart), buf.readUInt32LE(payloadStart + 4));
-        if (proc.recording) proc.histogram.record(proc.chunkReceiveUs - buf.readDoubleLE(payloadStart + 8));
+        this.checker.observe(channel, view.getUint32(payloadStart, true), view.getUint32(payloadStart + 4, true));
+        if (proc.recording) proc.histogram.record(proc.chunkReceiveUs - view.getFloat64(payloadStart + 8, true));
       }
       if (proc.roundtripWait !== null) proc.settleRoundtrip('delivery');
     });
-    socket.on('data', (chunk: Buffer) => {
-      proc.chunkReceiveUs = sharedClockUs();
-      reader.feed(chunk);
-    });
+    if (overWebSocket) {
+      const decoder = new WsFrameDecoder((buf, start, end) => reader.feed(buf, start, end), (opcode, payload) => {
+        if (opcode === OPCODE_PING) socket.write(encodeClientFrame(payload, OPCODE_PONG));
+        else if (opcode === OPCODE_CLOSE) socket.end(encodeClientFrame(payload.subarray(0, 2), OPCODE_CLOSE));
+      });
+      this.receive = (chunk) => {
+        proc.chunkReceiveUs = sharedClockUs();
+        try {
+          decoder.feed(chunk);
+        } catch (err) {
+          fail(new Error(`WebSocket subscriber: ${err instanceof Error ? err.message : String(err)}`));
+        }
+      };
+    } else {
+      this.receive = (chunk) => {
+        proc.chunkReceiveUs = sharedClockUs();
+        reader.feed(chunk);
+      };
+    }
+    socket.on('data', this.receive);
     socket.on('error', (err) => refuse(new Error(`subscriber: ${err.message}`)));
     socket.on('close', () => {
       if (!closing) proc.disconnects++;
@@ -573,7 +677,12 @@ async function onMessage(message: CoordinatorMessage): Promise<void> {
     case 'exit':
       closing = true;
       generator?.close();
-      process.disconnect();
+      // Not synchronously: when this process starts slower than a failed run ends, 'plan' and 'exit'
+      // are replayed from Node's pending-message queue in one loop that touches the IPC channel
+      // after the last handler; disconnecting inside it crashes the process (node:internal/child_process).
+      setImmediate(() => {
+        if (process.connected) process.disconnect();
+      });
       return;
   }
 }
