@@ -92,10 +92,13 @@ function addBulkTexts(t: ReplyTarget, items: readonly string[]): void {
   addText(t, text);
 }
 
-/** The command as sent, copied out of the parser's buffer, for propagation. */
+/**
+ * The command as sent, for propagation: views into the parser's buffer, not copies (the log
+ * encodes them before propagate returns; see KeyspaceHooks.propagate).
+ */
 function commandArgs(ctx: CommandContext, skip?: (i: number) => boolean): Buffer[] {
   const args: Buffer[] = [];
-  for (let i = 0; i < ctx.argc; i++) if (skip === undefined || !skip(i)) args.push(Buffer.from(ctx.arg(i)));
+  for (let i = 0; i < ctx.argc; i++) if (skip === undefined || !skip(i)) args.push(ctx.arg(i));
   return args;
 }
 

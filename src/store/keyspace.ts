@@ -36,7 +36,8 @@ export interface KeyspaceHooks {
   publish(channel: Buffer, message: Buffer): void;
   /**
    * A write happened: for the append-only file (args are the command as it should be replayed;
-   * e.g. expiry made absolute: PEXPIREAT, SET ... PXAT; an expired key as DEL).
+   * e.g. expiry made absolute: PEXPIREAT, SET ... PXAT; an expired key as DEL). The buffers may be
+   * views into a command's input: valid only during the call, so copy what must be kept.
    */
   propagate(db: number, args: Buffer[]): void;
 }
