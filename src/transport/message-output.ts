@@ -7,6 +7,12 @@
  * partition worker and shared by every recipient. The order between the two is kept by sealing the
  * reply bytes written so far each time a frame arrives. take() is not used: the transport reads
  * takeEntries() and converts reply bytes per message (src/protocol/resp-values.ts).
+ *
+ * Only whole replies are sealed: an EXEC's `*N` and first replies can be written before a PUBLISH
+ * count inside it comes back from a partition, and half a reply cannot become a message. The
+ * unfinished tail waits for the rest. The frames that can arrive meanwhile are the transaction's own
+ * (a client subscribed to what it publishes inside MULTI), so such a client gets its own messages
+ * before the EXEC reply; every other frame is ordered behind the EXEC by the router's order queue.
  */
 import { OutputBuffer } from './output-buffer.js';
 
@@ -19,6 +25,8 @@ export interface OutputEntry {
 export class MessageOutputBuffer extends OutputBuffer {
   private entries: OutputEntry[] = [];
   private entryBytes = 0;
+  /** Reply bytes that do not end a reply yet (an EXEC waiting for a PUBLISH count from a partition). */
+  private partial: Buffer | null = null;
 
   override get messageOriented(): boolean {
     return true;
@@ -51,13 +59,50 @@ export class MessageOutputBuffer extends OutputBuffer {
     super.discard();
     this.entries = [];
     this.entryBytes = 0;
+    this.partial = null;
   }
 
   private sealReplies(): void {
     if (this.queued === 0) return;
-    const bytes = Buffer.concat(this.take());
+    const pieces = this.take();
+    const bytes = Buffer.concat(this.partial === null ? pieces : [this.partial, ...pieces]);
     this.afterWrite(true);
-    this.entries.push({ isFrame: false, bytes });
-    this.entryBytes += bytes.length;
+    const whole = wholeRepliesLength(bytes);
+    this.partial = whole < bytes.length ? bytes.subarray(whole) : null;
+    if (whole === 0) return;
+    this.entries.push({ isFrame: false, bytes: bytes.subarray(0, whole) });
+    this.entryBytes += whole;
+  }
+}
+
+/** Bytes of the longest prefix of `buf` made of whole RESP3 replies. */
+function wholeRepliesLength(buf: Buffer): number {
+  let end = 0;
+  for (;;) {
+    const next = replyEnd(buf, end);
+    if (next < 0) return end;
+    end = next;
+  }
+}
+
+/** Where the reply starting at `pos` ends, or -1 when `buf` does not hold all of it. */
+function replyEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const lineEnd = buf.indexOf(13, pos + 1);
+  if (lineEnd < 0 || lineEnd + 1 >= buf.length) return -1;
+  const type = buf[pos];
+  const n = Number(buf.toString('latin1', pos + 1, lineEnd));
+  let next = lineEnd + 2;
+  switch (type) {
+    case 0x24: case 0x3d: case 0x21: // $ = !
+      if (n < 0) return next;
+      return next + n + 2 <= buf.length ? next + n + 2 : -1;
+    case 0x2a: case 0x7e: case 0x3e: case 0x25: { // * ~ > %
+      const items = type === 0x25 ? 2 * n : n;
+      for (let i = 0; i < items && next >= 0; i++) next = replyEnd(buf, next);
+      return next;
+    }
+    default:
+      return next;
   }
 }

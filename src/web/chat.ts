@@ -3,19 +3,29 @@
  * run by the browser's main thread, loading the client from /js/client/index.js (json subprotocol,
  * so msgpackr is never loaded). No framework, no bundler.
  *
- * What it does: join a room (SUBSCRIBE room:<room>), send chat messages (PUBLISH room:<room> a JSON
- * payload {"name","text","ts"}), show what arrives live; the Monitor tab PSUBSCRIBEs room:* and
- * shows every room's traffic. Payloads that are not our JSON (e.g. `redis-cli PUBLISH room:lobby hi`)
- * are shown as sent by "redis". The status line follows the client's connect/disconnect/reconnect.
+ * What it does: join a room and show its recent history and what arrives live; send chat messages
+ * (a JSON payload {"id","name","text","ts"}); the Monitor tab PSUBSCRIBEs room:* and shows every
+ * room's traffic. Payloads that are not our JSON (e.g. `redis-cli PUBLISH room:lobby hi`) are shown
+ * as sent by "redis". The status line follows the client's connect/disconnect/reconnect.
+ *
+ * History is the backlog recipe Redis users know, with nothing ringcast-specific:
+ * - send: one pipelined transaction `MULTI / LPUSH room:<r>:backlog <payload> / LTRIM room:<r>:backlog
+ *   0 999 / PUBLISH room:<r> <payload> / EXEC`, so the backlog and the live channel get the message
+ *   together and in the same order;
+ * - join: SUBSCRIBE room:<r> first, then `LRANGE room:<r>:backlog 0 49` (newest first), shown oldest
+ *   first. A message published between the two is both in the reply and delivered live: the id in
+ *   the payload makes it one line. After a reconnect the LRANGE is done again and only what the log
+ *   does not show yet is added.
  *
  * Invariants: message text is only ever inserted with textContent (never as HTML); each log keeps at
  * most MAX_LOG_LINES lines; our own messages are shown when they come back from the broker, not
- * when sent, so every line on screen was really delivered.
+ * when sent, so every line on screen was really delivered; a message id is shown at most once per
+ * room visit.
  *
  * The repo compiles without the DOM lib (tsconfig is shared with Node code), so the few DOM
  * shapes used here are declared below.
  */
-import { RingcastClient, type Payload } from '../client/index.js';
+import { ConnectionLostError, RingcastClient, type Payload } from '../client/index.js';
 
 // --- the DOM surface this file uses --------------------------------------------------------------
 
@@ -62,6 +72,11 @@ declare const localStorage: PageStorage;
 // --- settings ------------------------------------------------------------------------------------
 
 const CHANNEL_PREFIX = 'room:';
+// The list beside each room's channel (room:<r>:backlog): a key, so room:* subscribers never see it.
+const BACKLOG_SUFFIX = ':backlog';
+// LTRIM is optional in the recipe, but without it a room's backlog grows for as long as it is used.
+const BACKLOG_MAX_MESSAGES = 1000;
+const HISTORY_MESSAGES = 50;
 const MONITOR_PATTERN = 'room:*';
 const DEFAULT_ROOM = 'lobby';
 const REDIS_AUTHOR = 'redis';
@@ -74,8 +89,10 @@ const FOLLOW_SLACK_PX = 48;
 const ROOM_NAME = /^[A-Za-z0-9_.:-]{1,60}$/;
 const RECONNECT = { initialDelayMs: 250, maxDelayMs: 4_000 };
 
-/** The JSON payload this page publishes. */
+/** The JSON payload this page publishes and keeps in the backlog. */
 interface ChatPayload {
+  /** Unique per message (`<ts>-<random>`); absent in payloads from older pages. */
+  id?: string;
   name: string;
   text: string;
   ts: number;
@@ -83,6 +100,8 @@ interface ChatPayload {
 
 /** One line to show: who, what, when. */
 interface ChatLine {
+  /** The payload's id; null when it has none (not sent by this page), so it cannot be recognised. */
+  id: string | null;
   author: string;
   text: string;
   sentAt: Date;
@@ -123,13 +142,22 @@ const client = new RingcastClient(`${location.protocol === 'https:' ? 'wss' : 'w
 let myName = '';
 let currentRoom: string | null = null;
 let monitoring = false;
+/** Ids of the current room's lines, oldest first, at most MAX_LOG_LINES: how a message is shown once. */
+const shownIds = new Set<string>();
+/**
+ * The current room's live messages that arrived while its backlog was being read, in arrival order;
+ * null when no read is in flight. They are shown after the backlog, minus those it held.
+ */
+let heldLive: ChatLine[] | null = null;
+/** Bumped by each backlog read: a read that is no longer the latest one drops its reply. */
+let backlogReadCount = 0;
 
 // --- payloads ------------------------------------------------------------------------------------
 
 /** Our JSON payload, or the raw text/bytes of anything else, as a line to show. */
 function readPayload(message: Payload): ChatLine {
   if (typeof message !== 'string') {
-    return { author: REDIS_AUTHOR, text: `(${message.length} bytes of binary data)`, sentAt: new Date(), fromRedis: true };
+    return { id: null, author: REDIS_AUTHOR, text: `(${message.length} bytes of binary data)`, sentAt: new Date(), fromRedis: true };
   }
   let parsed: unknown;
   try {
@@ -139,15 +167,30 @@ function readPayload(message: Payload): ChatLine {
   }
   if (isChatPayload(parsed)) {
     const sentAt = new Date(parsed.ts);
-    return { author: parsed.name, text: parsed.text, sentAt: Number.isNaN(sentAt.getTime()) ? new Date() : sentAt, fromRedis: false };
+    return {
+      id: parsed.id ?? null,
+      author: parsed.name,
+      text: parsed.text,
+      sentAt: Number.isNaN(sentAt.getTime()) ? new Date() : sentAt,
+      fromRedis: false,
+    };
   }
-  return { author: REDIS_AUTHOR, text: message, sentAt: new Date(), fromRedis: true };
+  return { id: null, author: REDIS_AUTHOR, text: message, sentAt: new Date(), fromRedis: true };
 }
 
 function isChatPayload(value: unknown): value is ChatPayload {
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as Partial<ChatPayload>;
-  return typeof candidate.name === 'string' && typeof candidate.text === 'string' && typeof candidate.ts === 'number';
+  return typeof candidate.name === 'string' && typeof candidate.text === 'string' && typeof candidate.ts === 'number'
+    && (candidate.id === undefined || typeof candidate.id === 'string');
+}
+
+function newMessageId(ts: number): string {
+  return `${ts}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function backlogKey(room: string): string {
+  return CHANNEL_PREFIX + room + BACKLOG_SUFFIX;
 }
 
 function roomOfChannel(channel: Payload): string {
@@ -205,28 +248,113 @@ function showStatus(state: 'connecting' | 'connected' | 'reconnecting', text: st
 
 // --- rooms and history ---------------------------------------------------------------------------
 
+/** Shows a room line unless its id is already shown; remembers the id (keeping the newest MAX_LOG_LINES). */
+function showRoomLine(line: ChatLine): void {
+  if (line.id !== null) {
+    if (shownIds.has(line.id)) return;
+    shownIds.add(line.id);
+    if (shownIds.size > MAX_LOG_LINES) shownIds.delete(shownIds.values().next().value!);
+  }
+  appendLine(ui.roomLog, line, null);
+}
+
 /**
- * Earlier messages of `room`, oldest first: none for now. The recipe, once ringcast has a keyspace
- * (the backlog issue): publish with `MULTI / LPUSH room:<r>:backlog <payload> / PUBLISH room:<r>
- * <payload> / EXEC`, and on join SUBSCRIBE first, then `LRANGE room:<r>:backlog 0 49`, reverse it,
- * and drop live lines already shown. Today LPUSH/LRANGE/MULTI do not exist, so this is a no-op and
- * the page shows live messages only.
+ * The backlog entries (LRANGE's reply, newest first) that the log does not show yet, oldest first.
+ * The walk stops at the first entry already shown: LPUSH and PUBLISH run together in one
+ * transaction, so the log already shows everything older than it. Without a shown entry (a join,
+ * or more than HISTORY_MESSAGES missed) every entry is new.
  */
-async function loadHistory(_room: string): Promise<ChatLine[]> {
-  return [];
+function unseenBacklog(entries: unknown): ChatLine[] {
+  const unseen: ChatLine[] = [];
+  if (!Array.isArray(entries)) return unseen;
+  for (const entry of entries as Payload[]) {
+    const line = readPayload(entry);
+    if (line.id !== null && shownIds.has(line.id)) break;
+    unseen.push(line);
+  }
+  return unseen.reverse();
+}
+
+/**
+ * Reads the last HISTORY_MESSAGES of `room`'s backlog and shows what the log lacks, then `notice`
+ * (given how many backlog lines were added), then the live messages held meanwhile. Call it with
+ * the room's channel already subscribed and `heldLive` set: then a message published before the
+ * LRANGE is in its reply, one published after arrives live, and one in both is shown once.
+ * Returns quietly when a newer read or another room took over, or when the connection dropped (the
+ * reconnect reads again); rejects on an error reply.
+ */
+async function showBacklog(room: string, notice: (addedCount: number) => string): Promise<void> {
+  if (room !== currentRoom) return;
+  const readNumber = ++backlogReadCount;
+  const isCurrent = (): boolean => readNumber === backlogReadCount && room === currentRoom;
+  // Assistive technology may wait for the batch instead of reading each backlog line as it is added.
+  ui.roomLog.setAttribute('aria-busy', 'true');
+  let entries: unknown;
+  try {
+    entries = await client.command('LRANGE', backlogKey(room), 0, HISTORY_MESSAGES - 1);
+  } catch (err) {
+    if (!isCurrent() || err instanceof ConnectionLostError) return;
+    showHeldLive();
+    throw err;
+  }
+  if (!isCurrent()) return;
+  const unseen = unseenBacklog(entries);
+  for (const line of unseen) showRoomLine(line);
+  appendNotice(ui.roomLog, notice(unseen.length));
+  showHeldLive();
+}
+
+/** Ends a backlog read: the live messages held during it are shown, and new ones are shown as they come. */
+function showHeldLive(): void {
+  const held = heldLive ?? [];
+  heldLive = null;
+  for (const line of held) showRoomLine(line);
+  ui.roomLog.setAttribute('aria-busy', 'false');
+}
+
+function countMessages(count: number): string {
+  return count === 1 ? '1 message' : `${count} messages`;
 }
 
 async function joinRoom(room: string): Promise<void> {
   const previous = currentRoom;
   if (previous === room) return;
   currentRoom = room;
-  if (previous !== null) await client.unsubscribe(CHANNEL_PREFIX + previous);
+  shownIds.clear();
+  heldLive = [];
   ui.roomHeading.textContent = `Room #${room}`;
   ui.roomLog.replaceChildren();
+  if (previous !== null) await client.unsubscribe(CHANNEL_PREFIX + previous);
+  // Subscribe before reading the backlog, or a message published in between would be in neither.
   await client.subscribe(CHANNEL_PREFIX + room);
-  for (const line of await loadHistory(room)) appendLine(ui.roomLog, line, null);
-  appendNotice(ui.roomLog, `You joined #${room} as ${myName}.`);
+  await showBacklog(room, (addedCount) => {
+    const joined = `You joined #${room} as ${myName}.`;
+    return addedCount === 0 ? joined : `${joined} The last ${countMessages(addedCount)} are above.`;
+  });
   location.hash = room;
+}
+
+/**
+ * Sends `payload` to `room` and stores it in the room's backlog: one pipelined transaction, so
+ * nothing else runs between the LPUSH and the PUBLISH. Rejects on an error reply, including one
+ * inside EXEC's reply (e.g. WRONGTYPE when the backlog key holds a string; MULTI does not roll back,
+ * so the PUBLISH may still have run).
+ */
+async function publishWithBacklog(room: string, payload: ChatPayload): Promise<void> {
+  const message = JSON.stringify(payload);
+  const key = backlogKey(room);
+  const replies = await Promise.all([
+    client.command('MULTI'),
+    client.command('LPUSH', key, message),
+    client.command('LTRIM', key, 0, BACKLOG_MAX_MESSAGES - 1),
+    client.command('PUBLISH', CHANNEL_PREFIX + room, message),
+    client.command('EXEC'),
+  ]);
+  const execReply = replies[replies.length - 1];
+  // EXEC answers null only for a failed WATCH, which this page never issues.
+  if (!Array.isArray(execReply)) throw new Error('the transaction did not run');
+  const failed: unknown = execReply.find((reply) => reply instanceof Error);
+  if (failed !== undefined) throw failed;
 }
 
 function readRoomFromHash(): string {
@@ -281,15 +409,26 @@ function reportFailure(target: PageElement, what: string): (err: unknown) => voi
 }
 
 client.on('message', (channel, message) => {
-  if (currentRoom !== null && channel === CHANNEL_PREFIX + currentRoom) appendLine(ui.roomLog, readPayload(message), null);
+  if (currentRoom === null || channel !== CHANNEL_PREFIX + currentRoom) return;
+  const line = readPayload(message);
+  if (heldLive !== null) heldLive.push(line);
+  else showRoomLine(line);
 });
 client.on('pmessage', (_pattern, channel, message) => {
   appendLine(ui.monitorLog, readPayload(message), roomOfChannel(channel));
 });
 client.on('connect', () => showStatus('connected', 'Connected'));
+// The client has subscribed again before this runs, so the backlog read catches up on what was
+// sent while the connection was down.
 client.on('reconnect', () => {
   showStatus('connected', 'Connected');
-  appendNotice(ui.roomLog, 'Reconnected. Messages sent while you were away are not shown.');
+  if (currentRoom === null) return;
+  heldLive ??= [];
+  showBacklog(currentRoom, (addedCount) => {
+    if (addedCount === 0) return 'Reconnected.';
+    if (addedCount === HISTORY_MESSAGES) return `Reconnected. The last ${addedCount} messages are above; earlier ones may be missing.`;
+    return `Reconnected. ${countMessages(addedCount)} sent while you were away ${addedCount === 1 ? 'is' : 'are'} above.`;
+  }).catch(reportFailure(ui.sendError, 'Could not load the messages you missed'));
 });
 client.on('disconnect', () => showStatus('reconnecting', 'Connection lost, reconnecting…'));
 client.on('error', (err) => console.error(err));
@@ -321,9 +460,10 @@ ui.sendForm.addEventListener('submit', (event) => {
   const text = ui.messageInput.value.trim().slice(0, MAX_TEXT_CHARS);
   if (text === '' || currentRoom === null) return;
   ui.sendError.textContent = '';
-  const payload: ChatPayload = { name: myName, text, ts: Date.now() };
+  const ts = Date.now();
+  const payload: ChatPayload = { id: newMessageId(ts), name: myName, text, ts };
   ui.messageInput.value = '';
-  client.publish(CHANNEL_PREFIX + currentRoom, JSON.stringify(payload)).catch((err: unknown) => {
+  publishWithBacklog(currentRoom, payload).catch((err: unknown) => {
     ui.messageInput.value = text;
     reportFailure(ui.sendError, 'Not sent')(err);
   });

@@ -216,6 +216,27 @@ describe.each<SubprotocolName>(['json', 'msgpack'])('the client over the %s subp
     expect(await after).toBe('after the error');
   });
 
+  it('a pipelined MULTI / LPUSH / PUBLISH / EXEC from a subscriber resolves every reply and delivers the message', async () => {
+    const client = await connect(protocol);
+    const received = recordMessages(client);
+    const channel = `${protocol}:tx:room`;
+    const key = `${channel}:backlog`;
+    await client.subscribe(channel);
+    const replies = await withTimeout(
+      Promise.all([
+        client.command('MULTI'),
+        client.command('LPUSH', key, 'hello'),
+        client.command('PUBLISH', channel, 'hello'),
+        client.command('EXEC'),
+      ]),
+      'the transaction replies',
+    );
+    expect(replies).toEqual(['OK', 'QUEUED', 'QUEUED', [1, 1]]);
+    await waitFor('the message', () => received.length === 1);
+    expect(received).toEqual([['message', channel, 'hello']]);
+    expect(await client.command('LRANGE', key, 0, -1)).toEqual(['hello']);
+  });
+
   it('commands pipelined with a multi-channel subscribe get their own replies, not confirmations', async () => {
     const client = await connect(protocol);
     const [subscribed, pong, numsub, unsubscribed, echo] = await withTimeout(
