@@ -57,7 +57,10 @@ export class Broker implements BrokerServices {
     this.clients.holdReplies = () => this.persistence.mustHoldReplies();
     this.keyspace = new Keyspace({
       publish: (channel, message) => this.router.publishInternal(channel, message),
-      propagate: (db, args) => this.persistence.propagate(db, args),
+      propagate: (db, args) => {
+        this.watches.writes++;
+        this.persistence.propagate(db, args);
+      },
     }, config);
     this.clients.onClosed = (c) => {
       this.monitors.delete(c);

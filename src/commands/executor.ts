@@ -11,7 +11,7 @@ import type { Client } from '../transport/client.js';
 import { CommandContext, type BrokerServices } from './context.js';
 import type { CommandSpec, CommandTable } from './table.js';
 import { monitorLine } from './monitor-format.js';
-import { addQueued, beginExec, copyArgs, TRANSACTION_CONTROL } from './transactions.js';
+import { addQueued, beginExec, copyArgs, rejectExec, TRANSACTION_CONTROL } from './transactions.js';
 
 /** A command's arguments as offsets into one buffer (what RespParser exposes after PARSE_COMMAND). */
 export interface CommandArgs {
@@ -31,7 +31,10 @@ export class Executor {
     this.ctx = new CommandContext(broker);
     const exec = table.byName('exec');
     if (exec) exec.handler = (ctx) => this.exec(ctx);
+    this.execSpec = exec;
   }
+
+  private readonly execSpec: CommandSpec | undefined;
 
   /** Executes one command: the parser's current one, or one a WebSocket message carried. */
   execute(client: Client, parser: CommandArgs): void {
@@ -68,9 +71,10 @@ export class Executor {
   private run(ctx: CommandContext, spec: CommandSpec): void {
     ctx.fullName = spec.fullName!;
     ctx.client.lastCommand = spec.fullName!;
+    const writes = this.broker.watches.writes;
     spec.handler!(ctx);
     this.broker.clients.stats.totalCommandsProcessed++;
-    if (spec.keys !== undefined && spec.flags.includes('write')) this.touchKeys(ctx, spec.keys);
+    if (spec.keys !== undefined && this.broker.watches.writes !== writes && spec.flags.includes('write')) this.touchKeys(ctx, spec.keys);
   }
 
   private touchKeys(ctx: CommandContext, [first, last, step]: [number, number, number]): void {
@@ -88,15 +92,22 @@ export class Executor {
     if (queued === null) return;
     const monitored = this.broker.monitors.size > 0;
     const persistence = this.broker.persistence;
+    // A CLIENT REPLY SKIP inside mutes only its own reply here; it skips the command after EXEC.
+    const execMuted = c.muted;
     persistence.beginTransaction();
     for (const q of queued) {
       ctx.buf = q.args.buf;
       ctx.argc = q.args.argc;
       ctx.argStart = q.args.argStart;
       ctx.argEnd = q.args.argEnd;
+      c.muted = execMuted || c.replyOff;
       if (q.spec.fullName === 'ssubscribe') {
         // EXEC runs as a deny-blocking client; SUBSCRIBE/PSUBSCRIBE are exempt, SSUBSCRIBE is not.
         addError(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
+        continue;
+      }
+      if (q.spec.fullName === 'monitor') {
+        addError(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
         continue;
       }
       const micros = monitored ? nowMicros() : 0;
@@ -124,7 +135,9 @@ export class Executor {
       spec = sub;
     }
     if ((spec.arity > 0 && argc !== spec.arity) || argc < -spec.arity) {
-      addError(client, `ERR wrong number of arguments for '${spec.fullName}' command`);
+      // A refused EXEC discards the transaction (Redis rejectCommand -> execCommandAbort).
+      if (spec === this.execSpec) rejectExec(ctx, `wrong number of arguments for 'exec' command`);
+      else addError(client, `ERR wrong number of arguments for '${spec.fullName}' command`);
       return null;
     }
     if (client.monitor && (spec.flags.includes('write') || spec.flags.includes('readonly') || spec.flags.includes('may_replicate'))) {
@@ -138,7 +151,9 @@ export class Executor {
       return null;
     }
     if (client.resp === 2 && client.inPubSub && !spec.pubsubContext) {
-      addError(client, `ERR Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      const reason = `Can't execute '${spec.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+      if (spec === this.execSpec) rejectExec(ctx, reason);
+      else addError(client, `ERR ${reason}`);
       return null;
     }
     return spec;

@@ -6,9 +6,14 @@
  * router's order queue like any command's, so `*N` followed by each reply comes out in order even
  * when a PUBLISH's count arrives later from a partition.
  *
- * WATCH keeps, per client, the keys it watches; any write to one of them (found from the write
- * command's key positions, or a FLUSHDB/FLUSHALL, or an expiry) marks the client's transaction dirty
- * and its EXEC answers null.
+ * WATCH keeps, per client, the keys it watches and whether each existed then; any write to one of
+ * them (found from the write command's key positions, or an expiry) marks the client's transaction
+ * dirty and its EXEC answers null. FLUSHDB/FLUSHALL dirty only the watchers of keys that existed
+ * (Redis touchAllWatchedKeysInDb); a watched key that has expired by EXEC time dirties too, even if
+ * nothing deleted it yet (Redis isWatchedKeyExpired).
+ *
+ * Invariant behind the flush rule: while a client is not dirty, none of its watched keys changed
+ * since WATCH, so whether a key exists now is whether it existed at WATCH time.
  */
 import { addArrayHeader, addError, addNullArray, addOk, addRaw, SHARED } from '../protocol/reply.js';
 import type { Client } from '../transport/client.js';
@@ -25,25 +30,31 @@ export interface QueuedCommand {
 /** Commands that act on the transaction itself and are never queued. */
 export const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
-/** Who watches which key: "db\0key" -> clients. */
+/** Who watches which key: "db\0key" -> client -> whether the key existed when it was watched. */
 export class WatchRegistry {
-  private readonly watchers = new Map<string, Set<Client>>();
+  private readonly watchers = new Map<string, Map<Client, boolean>>();
+  /**
+   * Writes propagated so far (bumped by the keyspace's propagate hook): a command that left it
+   * unchanged changed nothing, so it dirties nobody (Redis signals only real modifications).
+   */
+  writes = 0;
 
-  watch(c: Client, db: number, key: string): void {
+  /** Watches `key` in `db` for `c` (again: no change); `existed` as the caller found it, expiry applied. */
+  watch(c: Client, db: number, key: string, existed: boolean): void {
     const id = `${db}\0${key}`;
     if (c.watchedKeys.has(id)) return;
     c.watchedKeys.add(id);
-    let set = this.watchers.get(id);
-    if (set === undefined) this.watchers.set(id, (set = new Set()));
-    set.add(c);
+    let clients = this.watchers.get(id);
+    if (clients === undefined) this.watchers.set(id, (clients = new Map()));
+    clients.set(c, existed);
   }
 
   unwatchAll(c: Client): void {
     for (const id of c.watchedKeys) {
-      const set = this.watchers.get(id);
-      if (set === undefined) continue;
-      set.delete(c);
-      if (set.size === 0) this.watchers.delete(id);
+      const clients = this.watchers.get(id);
+      if (clients === undefined) continue;
+      clients.delete(c);
+      if (clients.size === 0) this.watchers.delete(id);
     }
     c.watchedKeys.clear();
     c.watchDirty = false;
@@ -52,14 +63,30 @@ export class WatchRegistry {
   /** A key was modified: every transaction watching it will fail. Cheap when nobody watches. */
   touch(db: number, key: string): void {
     if (this.watchers.size === 0) return;
-    const set = this.watchers.get(`${db}\0${key}`);
-    if (set !== undefined) for (const c of set) c.watchDirty = true;
+    const clients = this.watchers.get(`${db}\0${key}`);
+    if (clients !== undefined) for (const c of clients.keys()) c.watchDirty = true;
   }
 
-  /** A whole database was emptied (db -1: all of them). */
+  /**
+   * A whole database was emptied (db -1: all of them): the watchers of keys that existed fail;
+   * watching a key that did not exist is not disturbed (Redis touchAllWatchedKeysInDb).
+   */
   touchDatabase(db: number): void {
-    for (const [id, set] of this.watchers) {
-      if (db === -1 || id.startsWith(`${db}\0`)) for (const c of set) c.watchDirty = true;
+    for (const [id, clients] of this.watchers) {
+      if (db !== -1 && !id.startsWith(`${db}\0`)) continue;
+      for (const [c, existed] of clients) if (existed) c.watchDirty = true;
+    }
+  }
+
+  /**
+   * The watched keys of `c` that existed at WATCH time, as [db, key] pairs: if one is gone at EXEC
+   * while `c` is not dirty, it expired without anything deleting it yet.
+   */
+  *existingWatchedKeys(c: Client): Generator<[number, string]> {
+    for (const id of c.watchedKeys) {
+      if (this.watchers.get(id)?.get(c) !== true) continue;
+      const separator = id.indexOf('\0');
+      yield [Number(id.slice(0, separator)), id.slice(separator + 1)];
     }
   }
 }
@@ -112,7 +139,13 @@ function watch(ctx: CommandContext): void {
     addError(c, 'ERR WATCH inside MULTI is not allowed');
     return;
   }
-  for (let i = 1; i < ctx.argc; i++) ctx.broker.watches.watch(c, c.db, ctx.argKey(i));
+  // lookupWrite applies expiry first: a key already expired counts as absent (Redis 7.0 marks it
+  // expired-at-WATCH and ignores its later deletion; the outcome is the same).
+  const keyspace = ctx.broker.keyspace;
+  for (let i = 1; i < ctx.argc; i++) {
+    const key = ctx.argKey(i);
+    ctx.broker.watches.watch(c, c.db, key, keyspace.lookupWrite(c.db, key) !== undefined);
+  }
   addOk(c);
 }
 
@@ -133,7 +166,7 @@ export function beginExec(ctx: CommandContext): QueuedCommand[] | null {
   }
   const queued = c.multi;
   const failed = c.multiError;
-  const dirty = c.watchDirty;
+  const dirty = c.watchDirty || watchedKeyExpired(ctx, c);
   endTransaction(ctx, c);
   if (failed) {
     addError(c, 'EXECABORT Transaction discarded because of previous errors.');
@@ -145,6 +178,28 @@ export function beginExec(ctx: CommandContext): QueuedCommand[] | null {
   }
   addArrayHeader(c, queued.length);
   return queued;
+}
+
+/**
+ * True when a key `c` watches existed at WATCH time and is gone now: nothing deleted it while `c`
+ * watched (that would have made `c` dirty), so it expired; the lookup deletes it if still there.
+ */
+function watchedKeyExpired(ctx: CommandContext, c: Client): boolean {
+  if (c.watchedKeys.size === 0) return false;
+  for (const [db, key] of ctx.broker.watches.existingWatchedKeys(c)) {
+    if (ctx.broker.keyspace.lookupWrite(db, key) === undefined) return true;
+  }
+  return false;
+}
+
+/**
+ * EXEC refused before it ran (wrong arity, or the RESP2 pub/sub context): like Redis's
+ * execCommandAbort, the transaction (if any) and the watched keys are discarded and the refusal
+ * comes as EXECABORT. `reason` is the error text without its `ERR ` code.
+ */
+export function rejectExec(ctx: CommandContext, reason: string): void {
+  endTransaction(ctx, ctx.client);
+  addError(ctx.client, `EXECABORT Transaction discarded because of: ${reason}`);
 }
 
 /** +QUEUED */
