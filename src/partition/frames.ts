@@ -18,6 +18,7 @@ import { isUtf8 } from 'node:buffer';
 import { ENC_JSON, ENC_MSGPACK, ENC_RESP3 } from '../shm/records.js';
 import { jsonText } from '../codec/json-text.js';
 import { copyBytes } from '../codec/copy-bytes.js';
+import { copyView, ViewCache } from '../shm/copy-view.js';
 
 export const KIND_MESSAGE = 0;
 export const KIND_PMESSAGE = 1;
@@ -77,13 +78,24 @@ function writeRespBulkHeader(out: Uint8Array, off: number, len: number): number 
   return off;
 }
 
+/** The `\r\n` that ends a bulk; returns the offset after it. */
+function endRespBulk(out: Uint8Array, off: number): number {
+  out[off] = 13;
+  out[off + 1] = 10;
+  return off + 2;
+}
+
 function writeRespBulk(out: Uint8Array, off: number, src: Uint8Array, srcOff: number, len: number): number {
   off = writeRespBulkHeader(out, off, len);
   copyBytes(src, srcOff, srcOff + len, out, off);
-  off += len;
-  out[off++] = 13;
-  out[off++] = 10;
-  return off;
+  return endRespBulk(out, off + len);
+}
+
+/** writeRespBulk with the bytes copied through DataViews (channel and payload: the hot path). */
+function writeRespBulkViews(out: Uint8Array, outView: DataView, off: number, src: DataView, srcOff: number, len: number): number {
+  off = writeRespBulkHeader(out, off, len);
+  copyView(src, srcOff, srcOff + len, outView, off);
+  return endRespBulk(out, off + len);
 }
 
 /** msgpack str/bin header size for `len` bytes. */
@@ -131,6 +143,9 @@ export class FrameEncoder {
   // msgpack: whether pattern and channel are UTF-8 (str) or not (bin).
   private patternIsStr = true;
   private channelIsStr = true;
+  // The rings a worker reads and writes live as long as it does: remember them whatever their size.
+  private readonly srcViews = new ViewCache(true);
+  private readonly outViews = new ViewCache(true);
 
   /** Sets up a frame and returns its size in bytes. `pattern` is used for KIND_PMESSAGE only. */
   prepare(
@@ -172,9 +187,12 @@ export class FrameEncoder {
     if (this.encoding === ENC_RESP3) out[off] = 62; // '>'
     off += head.length;
     if (this.kind === KIND_PMESSAGE) off = writeRespBulk(out, off, this.pattern, this.patternOff, this.patternLen);
-    off = writeRespBulk(out, off, this.src, this.channelOff, this.channelLen);
+    // A worker always reads from its ops ring and writes to its results ring: both views are cached.
+    const outView = this.outViews.of(out);
+    const srcView = this.srcViews.of(this.src);
+    off = writeRespBulkViews(out, outView, off, srcView, this.channelOff, this.channelLen);
     if (this.held) writeRespBulkHeader(out, off, this.payloadLen);
-    else writeRespBulk(out, off, this.src, this.payloadOff, this.payloadLen);
+    else writeRespBulkViews(out, outView, off, srcView, this.payloadOff, this.payloadLen);
   }
 
   private msgpackBytes(): number {

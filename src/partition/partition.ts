@@ -8,8 +8,8 @@
  *
  *   main --ops ring--> [Partition.handle] --results ring--> main (copies frames to sockets)
  *
- * Records are read and written in place in ring memory; nothing is allocated per publish except
- * the channel's latin1 key for the Map lookup. Ops are handled strictly in ring order and every
+ * Records are read and written in place in ring memory; nothing is allocated per publish (the
+ * channel is looked up by its bytes, SubscriptionTable.getBytes). Ops are handled strictly in ring order and every
  * answer is written in that order (the ordering invariant in src/shm/records.ts).
  */
 import type { RingConsumer, RingProducer } from '../shm/ring.js';
@@ -130,9 +130,8 @@ export class Partition {
     const payloadLen = v.getUint32(off + R.PUB_PAYLOAD_LEN, true);
     const channelOff = off + R.PUB_CHANNEL;
     const payloadOff = channelOff + R.pad4(channelLen);
-    const key = this.inBuf.toString('latin1', channelOff, channelOff + channelLen);
     const shard = space === R.SPACE_SHARD;
-    const subs = (shard ? this.shardChannels : this.channels).get(key);
+    const subs = (shard ? this.shardChannels : this.channels).getBytes(v, channelOff, channelLen);
     let matches = 0;
     if (!shard && this.patternIndex.size > 0) {
       matches = this.patternIndex.collectMatches(this.ops.bytes, channelOff, channelLen, this.matched);

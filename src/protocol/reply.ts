@@ -3,7 +3,8 @@
  *
  * A reply is written into the target's OutputBuffer. Where RESP2 and RESP3 differ (null, maps,
  * sets, pushes, doubles, booleans) the target's protocol version decides. Fixed fragments are
- * encoded once at start-up (STYLE example 3).
+ * encoded once at start-up (STYLE example 3); the `$<len>`, `*<n>`, `:<n>` headers are written digit
+ * by digit into the output (OutputBuffer.appendDecimalLine), never built as strings.
  */
 import type { OutputBuffer } from '../transport/output-buffer.js';
 
@@ -16,6 +17,13 @@ export interface ReplyTarget {
 }
 
 const CRLF = '\r\n';
+// Lead bytes of the headers appendDecimalLine writes.
+const COLON = 0x3a;
+const DOLLAR = 0x24;
+const STAR = 0x2a;
+const PERCENT = 0x25;
+const TILDE = 0x7e;
+const GREATER = 0x3e;
 
 export const SHARED = {
   ok: Buffer.from('+OK\r\n'),
@@ -67,15 +75,16 @@ export function addError(t: ReplyTarget, text: string, encoding: 'utf8' | 'latin
 export function addInteger(t: ReplyTarget, n: number): void {
   if (t.muted) return;
   if (n >= 0 && n < SMALL_INTEGERS.length) putShared(t, SMALL_INTEGERS[n]);
+  else if (Number.isSafeInteger(n)) t.out.appendDecimalLine(COLON, n);
   else t.out.appendAscii(':' + n + CRLF);
 }
 
 /** Bulk string from raw bytes. */
 export function addBulk(t: ReplyTarget, bytes: Uint8Array, start = 0, end = bytes.length): void {
   if (t.muted) return;
-  t.out.appendAscii('$' + (end - start) + CRLF);
+  t.out.appendDecimalLine(DOLLAR, end - start);
   t.out.appendBytes(bytes, start, end);
-  t.out.appendAscii(CRLF);
+  t.out.appendCrlf();
 }
 
 /** Bulk string from text (UTF-8). */
@@ -100,25 +109,26 @@ export function addNullArray(t: ReplyTarget): void {
 
 export function addArrayHeader(t: ReplyTarget, n: number): void {
   if (t.muted) return;
-  t.out.appendAscii('*' + n + CRLF);
+  t.out.appendDecimalLine(STAR, n);
 }
 
 /** A map of n pairs: `%n` in RESP3, a flat array of 2n in RESP2. */
 export function addMapHeader(t: ReplyTarget, pairs: number): void {
   if (t.muted) return;
-  t.out.appendAscii(t.resp === 3 ? '%' + pairs + CRLF : '*' + pairs * 2 + CRLF);
+  if (t.resp === 3) t.out.appendDecimalLine(PERCENT, pairs);
+  else t.out.appendDecimalLine(STAR, pairs * 2);
 }
 
 /** A set: `~n` in RESP3, an array in RESP2. */
 export function addSetHeader(t: ReplyTarget, n: number): void {
   if (t.muted) return;
-  t.out.appendAscii((t.resp === 3 ? '~' : '*') + n + CRLF);
+  t.out.appendDecimalLine(t.resp === 3 ? TILDE : STAR, n);
 }
 
 /** An out-of-band push: `>n` in RESP3, an array in RESP2 (pub/sub frames). */
 export function addPushHeader(t: ReplyTarget, n: number): void {
   if (t.muted) return;
-  t.out.appendAscii((t.resp === 3 ? '>' : '*') + n + CRLF);
+  t.out.appendDecimalLine(t.resp === 3 ? GREATER : STAR, n);
 }
 
 /** A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST). */

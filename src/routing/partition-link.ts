@@ -6,7 +6,8 @@
  *   -----------                                   ------------------
  *   claim() -> ops ring (RingProducer) ---------> RingConsumer -> Partition.handle
  *   results ring (RingConsumer) <---------------- RingProducer <- answers
- *   mainBell.sleepAsync  <--- ring()               workerBell.sleep (Atomics.wait) <--- ring()
+ *   mainBell.sleepAsync, or sleep <= 0.5 ms       workerBell.sleep (Atomics.wait)
+ *     <--- ring() from the worker                   <--- ring() from the main thread
  *
  * When the ops ring is full, records go to `overflow` (copies, in order) and `congested` is set;
  * the router stops reading client sockets until pump() has moved the overflow into the ring.

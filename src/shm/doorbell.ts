@@ -1,7 +1,8 @@
 /**
  * Doorbells: the cross-thread wake-up of ringcast. A bell is one Int32 word in a SharedArrayBuffer,
- * each on its own 64-byte line, with exactly ONE sleeper (a worker blocking in sleep(), or the main
- * thread armed with sleepAsync()) and any number of ringers. Rings call ring() after publish() /
+ * each on its own 64-byte line, with exactly ONE sleeper at a time (a worker blocking in sleep(); the
+ * main thread either armed with sleepAsync() or, briefly, blocking in sleep() with a sub-millisecond
+ * timeout, never both at once) and any number of ringers. Rings call ring() after publish() /
  * release() (src/shm/ring.ts); several rings may share one bell: the main thread has one bell that
  * every worker rings, because it waits on all of its rings at once.
  *
@@ -83,10 +84,12 @@ export class Doorbell {
   }
 
   /**
-   * Worker side: announces the sleep, re-checks hasWork(), and blocks in Atomics.wait until rung or
-   * timeoutMs (default: no limit) passed. Returns false only when the wait timed out, so a caller can
-   * tell a shutdown poll (or, in tests, a lost wake-up) from a ring. On the main thread this would
-   * block the event loop: use sleepAsync there.
+   * Announces the sleep, re-checks hasWork(), and blocks in Atomics.wait until rung or timeoutMs
+   * (default: no limit) passed. Returns false only when the wait timed out, so a caller can tell a
+   * shutdown poll (or, in tests, a lost wake-up) from a ring. Workers sleep here. On the main thread
+   * it blocks the event loop, so the main thread uses it only with a short timeout and only while
+   * no sleepAsync() is armed on the same bell (src/routing/router.ts, waitForAnswer): notify wakes
+   * one waiter, and the other would miss the ring.
    */
   sleep(hasWork: () => boolean, timeoutMs?: number): boolean {
     Atomics.store(this.words, this.wordIndex, SLEEPING);

@@ -11,15 +11,20 @@
  */
 
 import { copyBytes } from '../codec/copy-bytes.js';
+import { copyView } from '../shm/copy-view.js';
 
 /** Frames at least this big are referenced instead of copied into the staging buffer. */
 export const REFERENCE_THRESHOLD_BYTES = 4096;
 const STAGING_BYTES = 16 * 1024;
+/** Lead byte, sign, 16 digits of a safe integer, CRLF. */
+const MAX_DECIMAL_LINE_BYTES = 20;
 
 export class OutputBuffer {
   /** Pieces sealed in order, waiting for the flush. */
   private pieces: Buffer[] = [];
   private staging: Buffer = Buffer.allocUnsafe(STAGING_BYTES);
+  /** A DataView of `staging`, made with it: frames are copied in through it (src/shm/copy-view.ts). */
+  private stagingView = new DataView(this.staging.buffer, this.staging.byteOffset, STAGING_BYTES);
   private stagingUsed = 0;
   /** Start of the not-yet-sealed region of the staging buffer. */
   private stagingSealed = 0;
@@ -57,6 +62,39 @@ export class OutputBuffer {
     }
   }
 
+  /**
+   * Copies src[start, end), read through a DataView: how the router copies a frame out of a results
+   * ring into each recipient (a group's frame goes to every recipient, so this is the fan-out loop).
+   */
+  appendFromView(src: DataView, start: number, end: number): void {
+    const len = end - start;
+    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
+    if (len > this.staging.length - this.stagingUsed) {
+      this.appendBytes(new Uint8Array(src.buffer, src.byteOffset + start, len), 0, len);
+      return;
+    }
+    copyView(src, start, end, this.stagingView, this.stagingUsed);
+    this.stagingUsed += len;
+    this.queued += len;
+  }
+
+  /**
+   * Copies all of `view` with one native set(): how a frame shared by a group of recipients is
+   * copied, the view made once per group. Per recipient of a 100-byte frame 125 ns against 152 for
+   * appendFromView, 89 against 283 at 200 bytes, even at 40 (bench/micro/byte-copy.ts, fan-out).
+   */
+  appendWhole(view: Uint8Array): void {
+    const len = view.length;
+    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
+    if (len > this.staging.length - this.stagingUsed) {
+      this.appendBytes(view, 0, len);
+      return;
+    }
+    this.staging.set(view, this.stagingUsed);
+    this.stagingUsed += len;
+    this.queued += len;
+  }
+
   /** Copies src[start, end) (or references it when large and `src` is a stable Buffer). */
   appendBytes(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
@@ -83,6 +121,42 @@ export class OutputBuffer {
     this.sealStaging();
     this.pieces.push(buf);
     this.queued += buf.length;
+  }
+
+  /**
+   * Appends `<lead><n>\r\n` (lead is a byte: `$`, `*`, `:`, `%`, `~`, `>`, `=`): the headers of
+   * bulks, aggregates and integers, written digit by digit into the staging buffer: 52 ns per bulk
+   * header against 173 ns for building the string and encoding it, and nothing allocated
+   * (bench/micro/reply-encode.ts). n must be a safe integer.
+   */
+  appendDecimalLine(lead: number, n: number): void {
+    if (MAX_DECIMAL_LINE_BYTES > this.staging.length - this.stagingUsed) this.makeRoom();
+    const out = this.staging;
+    let pos = this.stagingUsed;
+    out[pos++] = lead;
+    if (n < 0) {
+      out[pos++] = 45; // '-'
+      n = -n;
+    }
+    let digits = 1;
+    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    pos += digits;
+    for (let i = 1; i <= digits; i++) {
+      out[pos - i] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    out[pos++] = 13;
+    out[pos++] = 10;
+    this.queued += pos - this.stagingUsed;
+    this.stagingUsed = pos;
+  }
+
+  /** Appends `\r\n` (the end of a bulk). */
+  appendCrlf(): void {
+    if (2 > this.staging.length - this.stagingUsed) this.makeRoom();
+    this.staging[this.stagingUsed++] = 13;
+    this.staging[this.stagingUsed++] = 10;
+    this.queued += 2;
   }
 
   /** Appends ASCII text (protocol framing, numbers, simple strings). */
@@ -115,9 +189,7 @@ export class OutputBuffer {
       this.stagingUsed = 0;
       this.stagingSealed = 0;
     } else if (this.stagingUsed > this.staging.length / 2) {
-      this.staging = Buffer.allocUnsafe(STAGING_BYTES);
-      this.stagingUsed = 0;
-      this.stagingSealed = 0;
+      this.newStaging();
     }
   }
 
@@ -138,7 +210,12 @@ export class OutputBuffer {
   /** The staging buffer is full: seal it and start a fresh one (the old one belongs to its pieces). */
   private makeRoom(): void {
     this.sealStaging();
+    this.newStaging();
+  }
+
+  private newStaging(): void {
     this.staging = Buffer.allocUnsafe(STAGING_BYTES);
+    this.stagingView = new DataView(this.staging.buffer, this.staging.byteOffset, STAGING_BYTES);
     this.stagingUsed = 0;
     this.stagingSealed = 0;
   }

@@ -75,3 +75,50 @@ describe('MessageOutputBuffer', () => {
     expect(new OutputBuffer().messageOriented).toBe(false);
   });
 });
+
+describe('OutputBuffer: headers and frames written without strings', () => {
+  it('appendDecimalLine writes <lead><n>\\r\\n for 0, signs, every digit count up to the largest safe integer', () => {
+    const values = [0, 1, 9, 10, 99, 100, -1, -10, -12345, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+    for (let p = 1; p <= 1e15; p *= 10) values.push(p - 1, p, p + 1);
+    const out = new OutputBuffer();
+    let expected = '';
+    for (const n of values) {
+      out.appendDecimalLine(0x3a, n);
+      out.appendCrlf();
+      expected += `:${n}\r\n\r\n`;
+    }
+    expect(Buffer.concat(out.take()).toString('latin1')).toBe(expected);
+    expect(out.queuedBytes).toBe(0);
+  });
+
+  it('headers and frames that do not fit the staging buffer start a new one, in order', () => {
+    const out = new OutputBuffer();
+    const frame = Buffer.alloc(700);
+    for (let i = 0; i < frame.length; i++) frame[i] = i & 0xff;
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
+    let expected = Buffer.alloc(0);
+    for (let i = 0; i < 200; i++) {
+      out.appendDecimalLine(0x24, i * 1_000_003);
+      out.appendFromView(view, i % 7, 100 + i); // short runs through the DataView copy
+      out.appendWhole(frame.subarray(i, 300 + i)); // shared group frames
+      expected = Buffer.concat([expected, Buffer.from(`$${i * 1_000_003}\r\n`), frame.subarray(i % 7, 100 + i), frame.subarray(i, 300 + i)]);
+    }
+    expect(out.queuedBytes).toBe(expected.length);
+    const pieces = out.take();
+    expect(pieces.length).toBeGreaterThan(1); // well over one 16 KiB staging buffer
+    expect(Buffer.concat(pieces).equals(expected)).toBe(true);
+  });
+
+  it('frames bigger than a staging buffer go through appendBytes whole', () => {
+    const out = new OutputBuffer();
+    const big = Buffer.alloc(40_000, 0x61);
+    big[0] = 0x62;
+    big[big.length - 1] = 0x63;
+    out.appendAscii('>');
+    out.appendFromView(new DataView(big.buffer, big.byteOffset, big.length), 0, big.length);
+    out.appendWhole(big);
+    out.appendCrlf();
+    const all = Buffer.concat(out.take());
+    expect(all.equals(Buffer.concat([Buffer.from('>'), big, big, Buffer.from('\r\n')]))).toBe(true);
+  });
+});

@@ -43,3 +43,56 @@ describe('SubscriptionTable', () => {
     expect(t.size).toBe(0);
   });
 });
+
+describe('SubscriptionTable.getBytes (the publish lookup by bytes)', () => {
+  const view = (b: Buffer) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+  it('finds every name by its bytes at any offset and length, binary and empty names included', () => {
+    const t = new SubscriptionTable();
+    const names = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'room:1', 'room:10', 'room:100', '\x00\xff\r\n', 'x'.repeat(300)];
+    for (const [i, n] of names.entries()) {
+      const src = Buffer.from(n, 'latin1');
+      t.add(n, src, 0, src.length, i + 1, ENC_RESP2);
+    }
+    for (const [i, n] of names.entries()) {
+      const padded = Buffer.concat([Buffer.from('123'), Buffer.from(n, 'latin1'), Buffer.from('!')]);
+      const set = t.getBytes(view(padded), 3, n.length);
+      expect(set?.bytes.toString('latin1')).toBe(n);
+      expect(set?.ids).toEqual([i + 1]);
+    }
+    const other = Buffer.from('room:2');
+    expect(t.getBytes(view(other), 0, other.length)).toBeUndefined();
+    const prefix = Buffer.from('room:1');
+    expect(t.getBytes(view(prefix), 0, 5)).toBeUndefined(); // 'room:' is not a name
+  });
+
+  it('keeps the right sets reachable when names share a hash, removing heads and tails of chains', () => {
+    // 200 k names under a 30-bit hash collide about 19 times: real collisions, found, not forced.
+    const t = new SubscriptionTable();
+    const count = 200_000;
+    const byHash = new Map<number, string[]>();
+    for (let i = 0; i < count; i++) {
+      const n = Buffer.from(`room:${i}`);
+      const set = t.add(n.toString('latin1'), n, 0, n.length, i, ENC_RESP2)!;
+      const names = byHash.get(set.hash);
+      if (names === undefined) byHash.set(set.hash, [n.toString()]);
+      else names.push(n.toString());
+    }
+    const chains = [...byHash.values()].filter((names) => names.length > 1);
+    expect(chains.length).toBeGreaterThan(0);
+    const find = (n: string) => {
+      const b = Buffer.from(n);
+      return t.getBytes(view(b), 0, b.length);
+    };
+    const idOf = (n: string) => Number(n.slice(5));
+    for (const [k, names] of chains.entries()) {
+      for (const n of names) expect(find(n)?.ids).toEqual([idOf(n)]);
+      // The first name added is the chain's tail, the last its head: remove one or the other.
+      const gone = k % 2 === 0 ? names[0] : names[names.length - 1];
+      expect(t.remove(gone, idOf(gone))).not.toBeNull();
+      expect(find(gone)).toBeUndefined();
+      for (const n of names) if (n !== gone) expect(find(n)?.ids).toEqual([idOf(n)]);
+    }
+    for (let i = 0; i < count; i += 997) expect(find(`room:${i}`)?.ids ?? []).toEqual(t.get(`room:${i}`)?.ids ?? []);
+  });
+});
