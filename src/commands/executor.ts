@@ -95,6 +95,7 @@ export class Executor {
     // A CLIENT REPLY SKIP inside mutes only its own reply here; it skips the command after EXEC.
     const execMuted = c.muted;
     persistence.beginTransaction();
+    this.broker.router.beginExec(c);
     for (const q of queued) {
       ctx.buf = q.args.buf;
       ctx.argc = q.args.argc;
@@ -114,6 +115,7 @@ export class Executor {
       this.run(ctx, q.spec);
       if (monitored && !q.spec.skipMonitor) this.feedMonitors(ctx, micros);
     }
+    this.broker.router.endExec(c);
     persistence.endTransaction();
   }
 

@@ -51,6 +51,8 @@ const K_PUBLISH = 2;
 const K_QUERY = 3;
 /** A quitting client's close, ordered behind its older output. */
 const K_CLOSE = 4;
+/** The pushes a client sent itself during its EXEC, released behind the whole EXEC reply. */
+const K_RELEASE_OWN = 5;
 
 /** A query answered by every partition; `finish` writes the merged reply. */
 export interface QueryState {
@@ -70,6 +72,8 @@ class Pending {
   query: QueryState | null = null;
   /** The command's reply is dropped (CLIENT REPLY OFF/SKIP when it ran); deliveries still happen. */
   muted = false;
+  /** K_PUBLISH inside the publisher's EXEC: frames to the publisher itself wait (see beginExec). */
+  holdOwn = false;
   /** K_QUERY: per partition, the epoch asked, or -1 once its final answer was merged. */
   waiting: number[] = [];
 }
@@ -165,6 +169,30 @@ export class Router {
     if (!c.out.isEmpty || c.closeAfterFlush) this.clients.markDirty(c);
   }
 
+  // ---- EXEC: a client's own pushes after its whole reply ------------------------------------
+
+  /** The client whose EXEC is running, and how many of its publishes hold frames back. */
+  private execClient: Client | null = null;
+  private execPublishes = 0;
+  /** Frames a client sent itself during its EXEC, waiting for that EXEC's K_RELEASE_OWN. */
+  private readonly ownFrames = new Map<Client, Buffer[]>();
+
+  /**
+   * Called when EXEC starts running its queue. Redis 7.2+ (redis#12326) delivers the pushes a
+   * client causes to itself inside a transaction after the whole EXEC reply; every PUBLISH of this
+   * client until endExec sets the frames addressed to the client itself aside.
+   */
+  beginExec(c: Client): void {
+    this.execClient = c;
+    this.execPublishes = 0;
+  }
+
+  /** EXEC's queue has run: the frames set aside are released by an entry behind its reply. */
+  endExec(c: Client): void {
+    this.execClient = null;
+    if (this.execPublishes > 0) this.push(K_RELEASE_OWN, c);
+  }
+
   /** Output for a client other than the current one (MONITOR lines), in order. */
   emitTo(target: Client, bytes: Buffer): void {
     if (this.count === 0 && target !== this.current) {
@@ -258,6 +286,10 @@ export class Router {
     e.partition = partition;
     e.epoch = link.epoch;
     e.payload = held ? Buffer.from(src.subarray(plStart, plEnd)) : null;
+    if (c !== null && c === this.execClient) {
+      e.holdOwn = true;
+      this.execPublishes++;
+    }
   }
 
   /**
@@ -353,6 +385,7 @@ export class Router {
     e.kind = kind;
     e.client = c;
     e.muted = c !== null && c.muted;
+    e.holdOwn = false;
     return e;
   }
 
@@ -426,6 +459,8 @@ export class Router {
       } else if (e.kind === K_CLOSE) {
         e.client!.closeAfterFlush = true;
         this.clients.markDirty(e.client!);
+      } else if (e.kind === K_RELEASE_OWN) {
+        this.releaseOwnFrames(e.client!);
       } else if (e.kind === K_PUBLISH) {
         const link = this.links[e.partition];
         if (link.epoch !== e.epoch) {
@@ -473,7 +508,7 @@ export class Router {
         addInteger(publisher, v.getUint32(off + R.DLV_RECEIVERS, true));
         this.clients.markDirty(publisher);
       }
-      this.applyGroups(ring.bytes, v, off, e.payload);
+      this.applyGroups(ring.bytes, v, off, e.payload, e.holdOwn ? publisher : null);
       if ((flags & R.FLAG_FINAL) !== 0) return true;
       if (++records % RECORDS_PER_RELEASE === 0) ring.release();
     }
@@ -486,7 +521,7 @@ export class Router {
    * from one view of the frame made for the group (a native copy each; see OutputBuffer.appendWhole).
    * Message-oriented outputs (WebSocket json/msgpack) share one Buffer per group, built on first use.
    */
-  private applyGroups(bytes: Uint8Array, v: DataView, off: number, payload: Buffer | null): void {
+  private applyGroups(bytes: Uint8Array, v: DataView, off: number, payload: Buffer | null, holdFor: Client | null): void {
     const groups = v.getUint32(off + R.DLV_GROUPS, true);
     const byId = this.clients.byId;
     let g = off + R.DLV_FIRST_GROUP;
@@ -503,6 +538,10 @@ export class Router {
       for (let r = 0; r < recipients; r++, idPos += 4) {
         const c = byId.get(v.getUint32(idPos, true));
         if (c === undefined || c.closed) continue;
+        if (c === holdFor) {
+          this.holdOwnFrame(c, wholeFrame(bytes, frameStart, frameEnd, payload, tail));
+          continue;
+        }
         if (c.out.messageOriented) {
           message ??= wholeFrame(bytes, frameStart, frameEnd, payload, tail);
           c.out.appendMessage(message);
@@ -519,6 +558,21 @@ export class Router {
       this.appliedBytes += recipients * (frameLen + (payload === null ? 0 : payload.length + tail!.length));
       g = idPos;
     }
+  }
+
+  private holdOwnFrame(c: Client, frame: Buffer): void {
+    const frames = this.ownFrames.get(c);
+    if (frames === undefined) this.ownFrames.set(c, [frame]);
+    else frames.push(frame);
+  }
+
+  private releaseOwnFrames(c: Client): void {
+    const frames = this.ownFrames.get(c);
+    if (frames === undefined) return;
+    this.ownFrames.delete(c);
+    if (c.closed) return;
+    for (const frame of frames) c.out.appendMessage(frame);
+    this.clients.markDirty(c);
   }
 
   // The JSON tail of the held payload being applied: its JSON text and `]`, built once per publish.

@@ -10,9 +10,9 @@
  *
  * Only whole replies are sealed: an EXEC's `*N` and first replies can be written before a PUBLISH
  * count inside it comes back from a partition, and half a reply cannot become a message. The
- * unfinished tail waits for the rest. The frames that can arrive meanwhile are the transaction's own
- * (a client subscribed to what it publishes inside MULTI), so such a client gets its own messages
- * before the EXEC reply; every other frame is ordered behind the EXEC by the router's order queue.
+ * unfinished tail waits for the rest. No frame arrives meanwhile: the router orders other clients'
+ * frames behind the EXEC, and holds the transaction's own (a client subscribed to what it publishes
+ * inside MULTI) until the whole EXEC reply is written, as Redis 7.2+ does.
  */
 import { OutputBuffer } from './output-buffer.js';
 

@@ -244,6 +244,19 @@ describe('the json subprotocol', () => {
     ]);
   });
 
+  it('publishing to itself inside EXEC: the whole EXEC reply frame first, then its own messages (Redis 7.2+)', async () => {
+    const inbox = await openWs('json');
+    sendJson(inbox, ['SUBSCRIBE', 'json:self']);
+    expect(await inbox.nextTexts(1, 'confirmation')).toEqual(['["subscribe","json:self",1]']);
+    for (const command of [['MULTI'], ['PUBLISH', 'json:self', 'm1'], ['ECHO', 'between'], ['PUBLISH', 'json:self', 'm2'], ['EXEC']]) sendJson(inbox, command);
+    expect(await inbox.nextTexts(7, 'replies, EXEC reply and messages')).toEqual([
+      '"OK"', '"QUEUED"', '"QUEUED"', '"QUEUED"',
+      '[1,"between",1]',
+      '["message","json:self","m1"]',
+      '["message","json:self","m2"]',
+    ]);
+  });
+
   it('a non-UTF-8 channel name arrives as {"base64"} in the confirmation and the message', async () => {
     const inbox = await openWs('json');
     const publisher = await rawTcp();
