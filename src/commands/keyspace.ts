@@ -1,9 +1,10 @@
 /**
- * Keyspace commands (main thread): strings (GET, SET, INCR...), generic key commands (DEL, EXISTS,
- * TYPE, EXPIRE family, TTL family, PERSIST, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL), lists and
- * sorted sets. Thin handlers over src/store/keyspace.ts, after Redis's t_string.c, db.c,
- * expire.c, t_list.c and t_zset.c: each parses in Redis's order (so the same bad input gets the
- * same error), looks the key up, replies, then notifies and propagates what it changed.
+ * Keyspace commands (main thread): strings (GET, SET, SETEX, PSETEX, INCR...), generic key
+ * commands (DEL, EXISTS, TYPE, EXPIRE family, TTL family, PERSIST, KEYS, SCAN, DBSIZE, FLUSHDB,
+ * FLUSHALL), lists and sorted sets. Thin handlers over src/store/keyspace.ts, after Redis's
+ * t_string.c, db.c, expire.c, t_list.c and t_zset.c: each parses in Redis's order (so the same bad
+ * input gets the same error), looks the key up, replies, then notifies and propagates what it
+ * changed.
  *
  * Every handler works on `ctx.client.db`. Replies, errors and event names are Redis 7.2's; where
  * 7.0 differs it is said where the difference lives (scores: src/store/score.ts; ZRANK WITHSCORE).
@@ -164,8 +165,6 @@ function expiryOption(ctx: CommandContext, j: number): number {
  * conflicting options are a syntax error, repeating one is not (the last expiry wins).
  */
 function set(ctx: CommandContext): void {
-  const c = ctx.client;
-  const ks = ctx.broker.keyspace;
   let flags = 0;
   let expireArg = -1;
   for (let j = 3; j < ctx.argc; j++) {
@@ -176,27 +175,39 @@ function set(ctx: CommandContext): void {
     else {
       const flag = expiryOption(ctx, j);
       if (flag === 0 || j === ctx.argc - 1 || (flags & (SET_KEEPTTL | (SET_ANY_EXPIRE & ~flag))) !== 0) {
-        addError(c, SYNTAX_ERROR);
+        addError(ctx.client, SYNTAX_ERROR);
         return;
       }
       flags |= flag;
       expireArg = ++j;
     }
   }
+  setGeneric(ctx, flags, 1, 2, expireArg);
+}
+
+/**
+ * What SET, SETEX and PSETEX share (Redis's setGenericCommand): the expiry argument is checked
+ * before anything else, then GET and the NX/XX condition; the write notifies `set` (and `expire`)
+ * and is propagated with an absolute PXAT. `expireArg` is -1 when there is no expiry; its unit
+ * comes from `flags` (SET_EX, SET_PX, SET_EXAT or SET_PXAT).
+ */
+function setGeneric(ctx: CommandContext, flags: number, keyArg: number, valueArg: number, expireArg: number): void {
+  const c = ctx.client;
+  const ks = ctx.broker.keyspace;
   let expireAtMs = -1;
   if (expireArg >= 0) {
     const at = absoluteExpiry(ctx, expireArg, (flags & (SET_EX | SET_EXAT)) !== 0, (flags & (SET_EX | SET_PX)) !== 0);
     if (at === null) return;
     expireAtMs = at;
   }
-  const key = ctx.argKey(1);
+  const key = ctx.argKey(keyArg);
   if ((flags & SET_GET) !== 0 && !replyWithString(ctx, key)) return;
   const entry = ks.lookupWrite(c.db, key);
   if (((flags & SET_NX) !== 0 && entry !== undefined) || ((flags & SET_XX) !== 0 && entry === undefined)) {
     if ((flags & SET_GET) === 0) addNull(c);
     return;
   }
-  const value = ctx.argKey(2);
+  const value = ctx.argKey(valueArg);
   let target: KeyEntry;
   if (entry === undefined) target = ks.add(c.db, key, value);
   else {
@@ -206,7 +217,7 @@ function set(ctx: CommandContext): void {
   ks.notify(c.db, NOTIFY_STRING, 'set', key);
   if (expireAtMs >= 0) {
     ks.setExpire(c.db, target, expireAtMs);
-    ks.propagate(c.db, [bytes('SET'), Buffer.from(ctx.arg(1)), Buffer.from(ctx.arg(2)), bytes('PXAT'), bytes(String(expireAtMs))]);
+    ks.propagate(c.db, [bytes('SET'), Buffer.from(ctx.arg(keyArg)), Buffer.from(ctx.arg(valueArg)), bytes('PXAT'), bytes(String(expireAtMs))]);
     ks.notify(c.db, NOTIFY_GENERIC, 'expire', key);
   } else {
     ks.propagate(c.db, commandArgs(ctx, (i) => i >= 3 && ctx.argIs(i, 'get')));
@@ -1129,6 +1140,8 @@ export const KEYSPACE_COMMANDS: CommandSpec[] = [
   // strings
   spec('get', 2, READ_FAST, ['read', 'string', 'fast'], 'string', 'Returns the string value of a key.', '1.0.0', get, KEY),
   spec('set', -3, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", '1.0.0', set, KEY),
+  spec('setex', 4, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", '2.0.0', (ctx) => setGeneric(ctx, SET_EX, 1, 3, 2), KEY),
+  spec('psetex', 4, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", '2.6.0', (ctx) => setGeneric(ctx, SET_PX, 1, 3, 2), KEY),
   spec('incr', 2, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementBy(ctx, 1n), KEY),
   spec('decr', 2, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementBy(ctx, -1n), KEY),
   spec('incrby', 3, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementByArg(ctx, false), KEY),

@@ -10,6 +10,8 @@ import { RawClient } from './raw-client.js';
 import { ReplyReader, encodeCommand, escapeBytes } from './resp-reply.js';
 
 const DEFAULT_STEP_TIMEOUT_MS = 5_000;
+const IDLE_POLL_LIMIT = 100;
+const IDLE_POLL_INTERVAL_MS = 20;
 // sleepMs is for letting a close propagate, not for waiting on slow work.
 const MAX_SLEEP_MS = 1_000;
 
@@ -34,6 +36,11 @@ export interface ScriptOptions {
   normalize?: (line: string) => string;
   /** Bound for each read (default 5 s). */
   stepTimeoutMs?: number;
+  /**
+   * 3: every connection sends HELLO 3 as it opens; that reply names the server version, so it is
+   * read and left out of the transcript. Default 2 (no HELLO).
+   */
+  protocol?: 2 | 3;
 }
 
 /** Runs `steps` against the server on `port` and returns its transcript. Throws naming the failing step. */
@@ -46,6 +53,7 @@ export async function runScript(port: number, steps: Step[], opts: ScriptOptions
     if (client === undefined) {
       client = await RawClient.connect(port);
       connections.set(name, client);
+      if (opts.protocol === 3) await client.command('HELLO', '3');
     }
     return client;
   };
@@ -123,4 +131,28 @@ function describeStep(step: Step): string {
     const json = value as { type?: unknown; data?: unknown } | null;
     return json?.type === 'Buffer' && Array.isArray(json.data) ? escapeBytes(Buffer.from(json.data)) : value;
   });
+}
+
+/**
+ * Puts the server on `port` back to a clean slate between tests: every database emptied,
+ * notifications off, and a bounded wait until no channel, pattern or shard channel is left (the
+ * previous test's connections may still be closing). Throws naming what is left.
+ */
+export async function resetServer(port: number): Promise<void> {
+  const client = await RawClient.connect(port);
+  try {
+    await client.command('FLUSHALL');
+    await client.command('CONFIG', 'SET', 'notify-keyspace-events', '');
+    let left = '';
+    for (let attempt = 0; attempt < IDLE_POLL_LIMIT; attempt++) {
+      left = '';
+      // One command at a time: a RawClient hands out its replies in order to one reader.
+      for (const sub of ['CHANNELS', 'NUMPAT', 'SHARDCHANNELS']) left += (await client.command('PUBSUB', sub)).toString('latin1');
+      if (left === '*0\r\n:0\r\n*0\r\n') return;
+      await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_INTERVAL_MS));
+    }
+    throw new Error(`server on port ${port} still has subscriptions from an earlier test: ${JSON.stringify(left)}`);
+  } finally {
+    client.close();
+  }
 }

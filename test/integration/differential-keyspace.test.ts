@@ -6,7 +6,7 @@
 // processes started once for the file.
 //
 // Invariants: every test starts from an empty keyspace with notifications off on both servers
-// (beforeEach: FLUSHALL and CONFIG SET notify-keyspace-events ""); only what legitimately varies is
+// (beforeEach: resetServer, which also waits for no subscription); only what legitimately varies is
 // normalised, and each normalisation says why; waits are bounded sleeps of a few hundred ms, used
 // only to let keys expire (no timing is asserted).
 //
@@ -25,7 +25,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../helpers/broker.js';
-import { compareWithRedis, runScript, type Step } from '../helpers/differential.js';
+import { compareWithRedis, resetServer, runScript, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { requireTool, startRedis, type RedisHandle } from '../helpers/redis-server.js';
 
@@ -143,16 +143,6 @@ async function scanAll(port: number, db: number, options: string[]): Promise<str
   }
 }
 
-async function resetServer(port: number): Promise<void> {
-  const client = await RawClient.connect(port);
-  try {
-    await client.command('FLUSHALL');
-    await client.command('CONFIG', 'SET', 'notify-keyspace-events', '');
-  } finally {
-    client.close();
-  }
-}
-
 describe.skipIf(!hasRedis)('keyspace commands against redis-server, byte for byte', () => {
   beforeAll(async () => {
     [redis, broker] = await Promise.all([startRedis().then((handle) => handle!), startBroker()]);
@@ -190,6 +180,17 @@ describe.skipIf(!hasRedis)('keyspace commands against redis-server, byte for byt
           a('SET', 'k', 'v', 'EX'), a('SET', 'k', 'v', 'FOO'), a('SET', 'k', 'v', 'EX', '0'), a('SET', 'k', 'v', 'PX', '-1'),
           a('SET', 'k', 'v', 'EX', 'ten'), a('SET', 'k', 'v', 'EX', '9223372036854775807'), a('SET', 'k', 'v', 'EX', '9223372036854775'),
           a('SET', 'k', 'v', 'PX', '9223372036854775807'), a('SET', 'k', 'v', 'EXAT', '1.5'), a('SET', 'k'), a('EXISTS', 'k'),
+        ]);
+      });
+
+      it('SETEX and PSETEX set a value with a TTL over any type, announce set then expire, and refuse bad times', async () => {
+        await expectSameAsRedis(protocol, [
+          on('sub', 'PSUBSCRIBE', '__key*__:*'), a('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'),
+          a('SETEX', 'k', '100', 'v'), read('sub', 4), a('TTL', 'k'), a('GET', 'k'), a('RPUSH', 'l', 'x'), read('sub', 2),
+          a('PSETEX', 'l', '100000', 'w'), read('sub', 4), a('TTL', 'l'), a('TYPE', 'l'), a('GET', 'l'),
+          a('SETEX', 'k', '0', 'v'), a('SETEX', 'k', '-1', 'v'), a('PSETEX', 'k', '0', 'v'), a('SETEX', 'k', 'ten', 'v'),
+          a('SETEX', 'k', '9223372036854775807', 'v'), a('PSETEX', 'k', '9223372036854775807', 'v'), a('SETEX', 'k', '10'), a('psetex', 'k', '1', 'v', 'x'),
+          a('GET', 'k'), a('TTL', 'k'), on('sub', 'PING'),
         ]);
       });
 

@@ -4,10 +4,11 @@
 // command and protocol errors, in RESP2 and RESP3. Runs in the vitest process; both servers are
 // child processes started once for the file.
 //
-// Invariants: every test starts with no subscription on either server (beforeEach waits, bounded);
-// only fields that legitimately vary (HELLO's version and client id) are normalised; where Redis
-// leaves an order unspecified (hash order) the frames are compared as a multiset, and the test
-// says so; a 1 MiB reply is compared by length and digest so a failure stays readable.
+// Invariants: every test starts with an empty keyspace, notifications off and no subscription on
+// either server (beforeEach: resetServer, bounded); only fields that legitimately vary (HELLO's
+// version and client id) are normalised; where Redis leaves an order unspecified (hash order) the
+// frames are compared as a multiset, and the test says so; a 1 MiB reply is compared by length and
+// digest so a failure stays readable.
 //
 // Differences from redis-server 7.0.15 this file knows about (ringcast follows 7.2+):
 //   1. HELLO's `version` field: ringcast answers 7.2.4. Normalised in comparisons, asserted on
@@ -21,19 +22,15 @@
 // Not a 7.0/7.2 difference but not comparable either: the broker listens on port 0 (any free
 // port), so `CONFIG GET port` is 0 there; tests read another parameter.
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../helpers/broker.js';
-import { compareWithRedis, runScript, type Step } from '../helpers/differential.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { compareWithRedis, resetServer, runScript, type Step } from '../helpers/differential.js';
 import { encodeCommand } from '../helpers/resp-reply.js';
 import { requireTool, startRedis, type RedisHandle } from '../helpers/redis-server.js';
 
 // Throws when CI=true and redis-server is missing (the file must fail there); warns and skips otherwise.
 const hasRedis = requireTool('redis-server');
 
-const IDLE_POLL_LIMIT = 100;
-const IDLE_POLL_INTERVAL_MS = 20;
 const ONE_MIB = 1024 * 1024;
 
 type Protocol = 2 | 3;
@@ -160,27 +157,6 @@ function digestLongLines(lines: string[]): string[] {
   );
 }
 
-/** Waits (bounded) until the server reports no channel, pattern or shard channel. */
-async function waitUntilNoSubscriptions(port: number): Promise<void> {
-  const client = await RawClient.connect(port);
-  try {
-    let last = '';
-    for (let attempt = 0; attempt < IDLE_POLL_LIMIT; attempt++) {
-      const replies = [
-        await client.command('PUBSUB', 'CHANNELS'),
-        await client.command('PUBSUB', 'NUMPAT'),
-        await client.command('PUBSUB', 'SHARDCHANNELS'),
-      ].map((reply) => reply.toString('latin1'));
-      last = replies.join(' ');
-      if (last === '*0\r\n :0\r\n *0\r\n') return;
-      await sleep(IDLE_POLL_INTERVAL_MS);
-    }
-    throw new Error(`server on port ${port} still has subscriptions from an earlier test: ${JSON.stringify(last)}`);
-  } finally {
-    client.close();
-  }
-}
-
 describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () => {
   beforeAll(async () => {
     [redis, broker] = await Promise.all([startRedis().then((handle) => handle!), startBroker()]);
@@ -191,7 +167,7 @@ describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () =>
   });
 
   beforeEach(async () => {
-    await Promise.all([waitUntilNoSubscriptions(broker.port), waitUntilNoSubscriptions(redis.port)]);
+    await Promise.all([resetServer(broker.port), resetServer(redis.port)]);
   });
 
   describe.each([{ protocol: 2 as Protocol }, { protocol: 3 as Protocol }])('RESP$protocol', ({ protocol }) => {

@@ -23,8 +23,7 @@
 // CLIENT REPLY SKIP or OFF inside MULTI leaves EXEC's array short of its announced length.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../helpers/broker.js';
-import { compareWithRedis, runScript, type Step } from '../helpers/differential.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { compareWithRedis, resetServer, runScript, type Step } from '../helpers/differential.js';
 import type { RespValue } from '../helpers/resp-reply.js';
 import { requireTool, startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { StreamClient, waitFor } from '../helpers/stream-client.js';
@@ -34,8 +33,6 @@ const hasRedis = requireTool('redis-server');
 
 /** Long enough for a 100 ms expiry to pass (with margin for a loaded machine). */
 const EXPIRY_WAIT_MS = 250;
-const IDLE_POLL_LIMIT = 100;
-const IDLE_POLL_INTERVAL_MS = 20;
 
 type Protocol = 2 | 3;
 
@@ -111,24 +108,6 @@ async function ringcastOnly(protocol: Protocol, steps: Step[]): Promise<string[]
   const script = withProtocol(protocol, steps);
   const lines = await runScript(broker.port, script.steps);
   return withoutPrologue(script.steps, script.prologue, lines);
-}
-
-/** Empties every database, turns notifications off, and waits (bounded) for no subscription. */
-async function resetServer(port: number): Promise<void> {
-  const client = await RawClient.connect(port);
-  try {
-    await client.command('FLUSHALL');
-    await client.command('CONFIG', 'SET', 'notify-keyspace-events', '');
-    let last = '';
-    for (let attempt = 0; attempt < IDLE_POLL_LIMIT; attempt++) {
-      last = `${(await client.command('PUBSUB', 'CHANNELS')).toString('latin1')} ${(await client.command('PUBSUB', 'NUMPAT')).toString('latin1')}`;
-      if (last === '*0\r\n :0\r\n') return;
-      await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_INTERVAL_MS));
-    }
-    throw new Error(`server on port ${port} still has subscriptions from an earlier test: ${JSON.stringify(last)}`);
-  } finally {
-    client.close();
-  }
 }
 
 describe.skipIf(!hasRedis)('transactions against redis-server, byte for byte', () => {

@@ -115,6 +115,18 @@ describe.skipIf(!hasRedis)('test helpers against a real redis-server', () => {
     ]);
   });
 
+  it('protocol 3 sends HELLO 3 on each connection as it opens and leaves its reply out of the transcript', async () => {
+    const transcript = await runScript(redis.port, [
+      { conn: 'a', send: ['SUBSCRIBE', 'x'], expect: 1 },
+      { conn: 'a', close: true },
+      { conn: 'a', send: ['SUBSCRIBE', 'y'], expect: 1 },
+    ], { protocol: 3 });
+    expect(transcript).toEqual([
+      String.raw`a: ">3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n"`,
+      String.raw`a: ">3\r\n$9\r\nsubscribe\r\n$1\r\ny\r\n:1\r\n"`,
+    ]);
+  });
+
   it('a protocol error is answered and then the server closes the connection', async () => {
     const transcript = await runScript(redis.port, [
       { conn: 'a', sendRaw: '*1\r\nfoo\r\n', expect: 0 },
