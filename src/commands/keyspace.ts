@@ -185,6 +185,49 @@ function set(ctx: CommandContext): void {
   setGeneric(ctx, flags, 1, 2, expireArg);
 }
 
+/** MGET: one bulk per key; a missing key or one of another type is a null, never WRONGTYPE. */
+function mget(ctx: CommandContext): void {
+  const c = ctx.client;
+  addArrayHeader(c, ctx.argc - 1);
+  for (let i = 1; i < ctx.argc; i++) {
+    const entry = ctx.broker.keyspace.lookupRead(c.db, ctx.argKey(i));
+    if (entry === undefined || typeof entry.value !== 'string') addNull(c);
+    else addText(c, bulkText(entry.value));
+  }
+}
+
+/**
+ * MSET and MSETNX (Redis's msetGenericCommand): pairs, each set as a plain SET (any TTL dropped,
+ * one `set` notification per key). MSETNX sets nothing if any key exists, and answers 1 or 0.
+ */
+function msetGeneric(ctx: CommandContext, onlyIfNoneExists: boolean): void {
+  const c = ctx.client;
+  const ks = ctx.broker.keyspace;
+  if (ctx.argc % 2 === 0) {
+    addError(c, `ERR wrong number of arguments for '${ctx.fullName}' command`);
+    return;
+  }
+  if (onlyIfNoneExists) {
+    for (let i = 1; i < ctx.argc; i += 2) {
+      if (ks.lookupWrite(c.db, ctx.argKey(i)) !== undefined) {
+        addInteger(c, 0);
+        return;
+      }
+    }
+  }
+  for (let i = 1; i < ctx.argc; i += 2) {
+    const key = ctx.argKey(i);
+    const value = ctx.argKey(i + 1);
+    const entry = ks.lookupWrite(c.db, key);
+    if (entry === undefined) ks.add(c.db, key, value);
+    else ks.overwrite(c.db, entry, value, false);
+    ks.notify(c.db, NOTIFY_STRING, 'set', key);
+  }
+  propagateCommand(ctx);
+  if (onlyIfNoneExists) addInteger(c, 1);
+  else addOk(c);
+}
+
 /**
  * What SET, SETEX and PSETEX share (Redis's setGenericCommand): the expiry argument is checked
  * before anything else, then GET and the NX/XX condition; the write notifies `set` (and `expire`)
@@ -1125,6 +1168,8 @@ function zremrange(ctx: CommandContext, byRank: boolean): void {
 
 const KEY: [number, number, number] = [1, 1, 1];
 const ALL_KEYS: [number, number, number] = [1, -1, 1];
+/** MSET's keys: every other argument from the first. */
+const PAIRS: [number, number, number] = [1, -1, 2];
 
 const spec = (
   name: string, arity: number, flags: string[], acl: string[], group: string, summary: string, since: string,
@@ -1142,6 +1187,9 @@ export const KEYSPACE_COMMANDS: CommandSpec[] = [
   spec('set', -3, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", '1.0.0', set, KEY),
   spec('setex', 4, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", '2.0.0', (ctx) => setGeneric(ctx, SET_EX, 1, 3, 2), KEY),
   spec('psetex', 4, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", '2.6.0', (ctx) => setGeneric(ctx, SET_PX, 1, 3, 2), KEY),
+  spec('mget', -2, READ_FAST, ['read', 'string', 'fast'], 'string', 'Atomically returns the string values of one or more keys.', '1.0.0', mget, ALL_KEYS),
+  spec('mset', -3, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', 'Atomically creates or modifies the string values of one or more keys.', '1.0.1', (ctx) => msetGeneric(ctx, false), PAIRS),
+  spec('msetnx', -3, ['write', 'denyoom'], ['write', 'string', 'slow'], 'string', 'Atomically modifies the string values of one or more keys only when all keys don\'t exist.', '1.0.1', (ctx) => msetGeneric(ctx, true), PAIRS),
   spec('incr', 2, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementBy(ctx, 1n), KEY),
   spec('decr', 2, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementBy(ctx, -1n), KEY),
   spec('incrby', 3, WRITE_DENYOOM_FAST, ['write', 'string', 'fast'], 'string', "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", '1.0.0', (ctx) => incrementByArg(ctx, false), KEY),

@@ -194,6 +194,23 @@ describe.skipIf(!hasRedis)('keyspace commands against redis-server, byte for byt
         ]);
       });
 
+      it('MSET, MSETNX and MGET: pairs, TTLs dropped, all-or-nothing NX, nulls for other types, one set event per key', async () => {
+        await expectSameAsRedis(protocol, [
+          on('sub', 'PSUBSCRIBE', '__key*__:*'), a('CONFIG', 'SET', 'notify-keyspace-events', 'KEA'),
+          a('SET', 'a', 'old', 'EX', '100'), read('sub', 4), a('MSET', 'a', '1', 'b', '2', 'a', '3'), read('sub', 6), a('TTL', 'a'),
+          a('RPUSH', 'l', 'x'), read('sub', 2), a('MGET', 'a', 'b', 'l', 'missing'), a('MGET', 'b'),
+          a('MSETNX', 'c', '1', 'b', '9'), a('MGET', 'b', 'c'), a('MSETNX', 'c', '1', 'd', '2'), read('sub', 4), a('MGET', 'c', 'd'),
+          a('MSET', 'a'), a('MSET', 'a', '1', 'b'), a('MSETNX', 'a', '1', 'b'), a('MGET'), a('mset', 'l', 'string now'), read('sub', 2), a('TYPE', 'l'),
+          on('sub', 'PING'),
+        ]);
+      });
+
+      it('MSET inside MULTI dirties a WATCH on any of its keys', async () => {
+        await expectSameAsRedis(protocol, [
+          a('WATCH', 'y'), on('b', 'MSET', 'x', '1', 'y', '2'), a('MULTI'), a('GET', 'y'), a('EXEC'), a('MGET', 'x', 'y'),
+        ]);
+      });
+
       it('INCR, DECR, INCRBY and DECRBY count in 64 bits, keep the TTL, and refuse non-integers and overflow', async () => {
         await expectSameAsRedis(protocol, [
           a('INCR', 'n'), a('INCRBY', 'n', '41'), a('DECR', 'n'), a('DECRBY', 'n', '-10'), a('GET', 'n'), a('EXPIRE', 'n', '100'), a('INCR', 'n'), a('TTL', 'n'),
