@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`ringcast: ${signal} received, shutting down`);
+    console.log(`ringcast: ${signal} ${signal === 'SHUTDOWN' ? 'requested by a client' : 'received'}, shutting down`);
     broker.stop().then(
       () => {
         console.log('ringcast: stopped');
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       },
     );
   };
+  broker.onShutdown = () => shutdown('SHUTDOWN');
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

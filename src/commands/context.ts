@@ -30,6 +30,8 @@ export interface BrokerServices {
   readonly snapshot: (emit: (db: number, args: Buffer[]) => void) => void;
   /** Listening address, for INFO and HELLO. */
   readonly tcpPort: () => number;
+  /** SHUTDOWN: stop the broker as SIGTERM does (called after the command, never inside it). */
+  readonly requestShutdown: () => void;
 }
 
 export class CommandContext {

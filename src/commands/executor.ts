@@ -56,8 +56,14 @@ export class Executor {
       // A command that cannot even be queued dooms the transaction (Redis flagTransaction).
       if (client.multi !== null) client.multiError = true;
     } else if (client.multi !== null && !TRANSACTION_CONTROL.has(spec.fullName!)) {
-      client.multi.push({ spec, args: copyArgs(parser) });
-      addQueued(client);
+      if (spec.flags.includes('no_multi')) {
+        // Redis rejects these at queueing time (SHUTDOWN, ...) and dooms the transaction.
+        addError(client, 'ERR Command not allowed inside a transaction');
+        client.multiError = true;
+      } else {
+        client.multi.push({ spec, args: copyArgs(parser) });
+        addQueued(client);
+      }
     } else {
       this.run(ctx, spec);
     }

@@ -318,6 +318,29 @@ const admin = (name: string, arity: number, summary: string, since: string, hand
   name, arity, flags: ['admin', 'noscript', 'loading', 'stale'], acl: ['admin', 'slow', 'dangerous'], group: 'server', summary, since, handler, skipMonitor: true, ...extra,
 });
 
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], checked as Redis 7 checks them. There is no
+ * snapshot to save: the stop closes the clients, then writes and fsyncs the append-only log, as a
+ * SIGTERM does. The client gets no reply; its connection ends with the process. ABORT has no
+ * shutdown to cancel (ours does not wait for replicas), so it gets Redis's answer for that case.
+ */
+function shutdown(ctx: CommandContext): void {
+  let save = false;
+  let nosave = false;
+  let abort = false;
+  let otherFlags = false;
+  for (let i = 1; i < ctx.argc; i++) {
+    if (ctx.argIs(i, 'nosave')) nosave = true;
+    else if (ctx.argIs(i, 'save')) save = true;
+    else if (ctx.argIs(i, 'now') || ctx.argIs(i, 'force')) otherFlags = true;
+    else if (ctx.argIs(i, 'abort')) abort = true;
+    else return addError(ctx.client, 'ERR syntax error');
+  }
+  if ((abort && (save || nosave || otherFlags)) || (save && nosave)) return addError(ctx.client, 'ERR syntax error');
+  if (abort) return addError(ctx.client, 'ERR No shutdown in progress.');
+  setImmediate(ctx.broker.requestShutdown);
+}
+
 export function serverCommands(table: CommandTable): CommandSpec[] {
   return [
     { name: 'info', arity: -1, flags: ['loading', 'stale'], acl: ['slow', 'dangerous'], group: 'server', summary: 'Returns information and statistics about the server.', since: '1.0.0', handler: info },
@@ -335,6 +358,9 @@ export function serverCommands(table: CommandTable): CommandSpec[] {
       ctx.client.monitor = true;
       ctx.broker.monitors.add(ctx.client);
       addOk(ctx.client);
+    }),
+    admin('shutdown', -1, 'Synchronously saves the database(s) to disk and shuts down the Redis server.', '1.0.0', shutdown, {
+      flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'sentinel', 'allow_busy'],
     }),
     admin('debug', -2, 'A container for debugging commands.', '1.0.0', (ctx) => {
       addError(ctx.client, 'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.');

@@ -160,6 +160,14 @@ describe.skipIf(!hasRedis)('transactions against redis-server, byte for byte', (
         ]);
       });
 
+      it('SHUTDOWN inside MULTI is not allowed and dooms the transaction; its bad arguments get Redis errors outside', async () => {
+        // Only refusals: neither server may actually shut down here.
+        await expectSameAsRedis(protocol, [
+          ...transaction('a', ['SET', 'x', '5'], ['SHUTDOWN'], ['SHUTDOWN', 'NOSAVE']), a('GET', 'x'),
+          a('SHUTDOWN', 'ABORT'), a('shutdown', 'foo'), a('SHUTDOWN', 'NOSAVE', 'SAVE'), a('SHUTDOWN', 'ABORT', 'NOW'), a('PING'),
+        ]);
+      });
+
       it('a run-time error (WRONGTYPE, not an integer, syntax) is one element of the EXEC array and the rest still runs', async () => {
         await expectSameAsRedis(protocol, [
           ...transaction('a',

@@ -1,7 +1,9 @@
 // The broker as a process: start-up lines, --help, flag errors, a port already in use, clean
-// shutdown on SIGINT/SIGTERM.
+// shutdown on SIGINT/SIGTERM and on a client's SHUTDOWN.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +31,38 @@ describe('the ringcast process', () => {
     sock.on('error', () => {});
     expect(await b.stop('SIGINT')).toBe(0);
     await closed;
+  });
+
+  it('SHUTDOWN from a client: no reply, the log is written out, exit 0, and the data is there after a restart', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ringcast-shutdown-'));
+    try {
+      const args = ['--appendonly', 'yes', '--appendfsync', 'no', '--dir', dir];
+      const b = await startBroker({ workers: 1, args });
+      const exited = new Promise<number | null>((r) => b.proc.once('exit', (code) => r(code)));
+      const sock = net.connect(b.port, '127.0.0.1');
+      sock.on('error', () => {});
+      await new Promise((r) => sock.once('connect', r));
+      let received = '';
+      sock.on('data', (d: Buffer) => (received += d.toString()));
+      const closed = new Promise((r) => sock.once('close', r));
+      sock.write('SET kept yes\r\nSHUTDOWN ABORT\r\nSHUTDOWN NOW\r\n');
+      await closed;
+      expect(received).toBe('+OK\r\n-ERR No shutdown in progress.\r\n');
+      expect(await exited).toBe(0);
+      expect(b.output()).toContain('ringcast: SHUTDOWN requested by a client, shutting down');
+      expect(b.output()).toContain('ringcast: stopped');
+
+      const again = await startBroker({ workers: 1, args });
+      const check = net.connect(again.port, '127.0.0.1');
+      await new Promise((r) => check.once('connect', r));
+      check.write('GET kept\r\n');
+      const reply = await new Promise<string>((r) => check.once('data', (d: Buffer) => r(d.toString())));
+      check.destroy();
+      expect(reply).toBe('$3\r\nyes\r\n');
+      expect(await again.stop('SIGTERM')).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--help lists every flag with its default', () => {

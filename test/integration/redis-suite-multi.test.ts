@@ -21,7 +21,7 @@
 //      ringcast refuses (no DEBUG); here the key is 1 ms from expiring and STALE_WAIT_MS passes, so
 //      whether the active cycle has deleted it yet or not, the Tcl's reply must come out.
 //      "WATCH will consider touched expired keys" uses a 100 ms PEXPIRE for the Tcl's 1 s EXPIRE.
-//   C  (18) in differential-transactions:
+//   C  (19) in differential-transactions:
 //      MULTI / EXEC basics ("each command is answered +QUEUED..."); DISCARD ("DISCARD drops the
 //      queued commands..."); Nested MULTI are not allowed, WATCH inside MULTI is not allowed ("a
 //      nested MULTI and a WATCH inside MULTI are refused..."); EXEC fails if there are errors while
@@ -38,7 +38,7 @@
 //      affected keys ("FLUSHALL and FLUSHDB dirty the watchers of keys that existed..."); WATCH
 //      will consider touched keys target of EXPIRE ("another connection's write to a watched key
 //      ...", its EXPIRE step)
-//   S  (35)
+//   S  (34)
 //      MULTI where commands alter argc/argv: SADD/SPOP, ringcast has no sets
 //      EXEC fail on WATCHed key modified by SORT with STORE: ringcast has no SORT
 //      SWAPDB is able to touch the watched keys that exist / that do not exist; SWAPDB does not
@@ -58,10 +58,11 @@
 //        EXEC and script timeout (4): ringcast has no scripting (EVAL)
 //      Blocking commands ignores the timeout: ringcast has no blocking commands (BLPOP, BRPOP,
 //        BRPOPLPUSH, BLMOVE, BZPOPMIN, BZPOPMAX) and no streams
-//      MULTI with SAVE; MULTI with SHUTDOWN (2): ringcast has neither command, so inside MULTI each
-//        is an unknown command; EXEC still answers EXECABORT and nothing runs, but the queueing
-//        error is "unknown command" where the Tcl expects "Command not allowed inside a
-//        transaction"
+//      MULTI with SAVE: ringcast has no SAVE (no RDB snapshot), so inside MULTI it is an unknown
+//        command; EXEC still answers EXECABORT and nothing runs, but the queueing error is
+//        "unknown command" where the Tcl expects "Command not allowed inside a transaction"
+//      MULTI with SHUTDOWN: covered in differential-transactions ("SHUTDOWN inside MULTI is not
+//        allowed and dooms the transaction...")
 //      MULTI with BGREWRITEAOF; MULTI with config set appendonly; MULTI with FLUSHALL and AOF (3):
 //        tagged external:skip (the suite does not run them against an external server such as
 //        ringcast); they read INFO total_forks, the server log and the AOF file
