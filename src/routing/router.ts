@@ -43,6 +43,15 @@ const APPLY_BYTES_PER_POLL = 4 * 1024 * 1024;
  * batch's answer usually lands within 10-100 us; past this the doorbell's async wait takes over.
  */
 const ANSWER_WAIT_MS = 0.5;
+/**
+ * The first part of that wait is spent polling the rings instead of sleeping (Router.spinForAnswer).
+ * Caught awake, the answer costs no futex wake on the worker and no wake-up from a halted vCPU on
+ * the main thread: on the 1 -> 1 pipelined load the wait per turn went from 45 to 27-30 us on
+ * average, and fan-out 1 -> 100 went from 0.67x to 0.78x redis-server (interleaved runs, 2 cores).
+ */
+const ANSWER_SPIN_MS = 0.1;
+/** Ring checks between two reads of the clock while spinning (a check is ~30-60 ns, the clock ~50 ns). */
+const CHECKS_PER_CLOCK_READ = 32;
 /** Worker restarts tolerated per minute before the broker gives up and exits. */
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -389,8 +398,8 @@ export class Router {
   }
 
   /**
-   * Blocks the main thread in Atomics.wait on its doorbell until a partition rings it or
-   * ANSWER_WAIT_MS passed. Skipped while the async wait is armed: a bell has one sleeper, and
+   * Polls the rings for ANSWER_SPIN_MS, then blocks the main thread in Atomics.wait on its doorbell
+   * until a partition rings it or ANSWER_WAIT_MS passed in all. Skipped while the async wait is armed: a bell has one sleeper, and
    * notify(bell, 1) would wake the async waiter and leave this one to time out.
    *
    * Why block the event loop: the head of the order queue holds back every later output, and its
@@ -407,8 +416,22 @@ export class Router {
    */
   private waitForAnswer(): boolean {
     if (this.armed || this.stopping || this.appliedBytes >= APPLY_BYTES_PER_POLL) return false;
-    this.mainBell.sleep(this.hasWork, ANSWER_WAIT_MS);
+    if (!this.spinForAnswer()) this.mainBell.sleep(this.hasWork, ANSWER_WAIT_MS - ANSWER_SPIN_MS);
     return true;
+  }
+
+  /**
+   * Polls the rings for up to ANSWER_SPIN_MS; true as soon as one has something to apply. The main
+   * bell stays AWAKE meanwhile, so the worker's ring() is one Atomics.load instead of a futex wake,
+   * and the answer is applied without a wake-up. Bounded because two cores are shared with the
+   * clients (node-budget.md §5: nothing may spin for long); the blocking wait takes over after it.
+   */
+  private spinForAnswer(): boolean {
+    const until = performance.now() + ANSWER_SPIN_MS;
+    do {
+      for (let i = 0; i < CHECKS_PER_CLOCK_READ; i++) if (this.hasWork()) return true;
+    } while (performance.now() < until);
+    return false;
   }
 
   /** Applies answers from the head of the order queue until one is not ready (or the byte cap); returns how many. */
