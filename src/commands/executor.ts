@@ -69,7 +69,6 @@ export class Executor {
     }
     router.endCommand(client);
     client.muted = false;
-    client.lastInteractionMs = Date.now();
     if (spec !== null && this.broker.monitors.size > 0 && !spec.skipMonitor && !spec.parent?.skipMonitor) this.feedMonitors(ctx, startMicros);
   }
 

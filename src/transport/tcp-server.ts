@@ -115,6 +115,8 @@ export class TcpServer {
     socket.on('data', (chunk: Buffer) => {
       // After a protocol error or QUIT, input is read (so a vanished peer is noticed) and ignored.
       if (client.closed || client.quitting) return;
+      // Per read, as Redis's readQueryFromClient does, not per command: one clock read per chunk.
+      client.lastInteractionMs = Date.now();
       parser.feed(chunk);
       run();
     });

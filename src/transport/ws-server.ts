@@ -339,6 +339,7 @@ export class WsServer {
   /** Executes one message. `bytes` may be a view of uWS memory: nothing keeps it past this call. */
   private handle(ws: Socket, data: SocketData, client: Client, bytes: Buffer, isBinary: boolean): void {
     const { router } = this.broker;
+    client.lastInteractionMs = Date.now();
     if (data.protocol === 'resp') {
       const parser = data.parser!;
       parser.feed(Buffer.from(bytes));

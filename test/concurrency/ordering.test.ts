@@ -142,6 +142,50 @@ describe.each([1, 3])('with %i partition worker(s)', (workers) => {
     pub.close();
   });
 
+  it('bursts to shared audiences keep publish order at every subscriber, and a subscribed publisher gets each reply before its own push', async () => {
+    // Consecutive publishes to one channel go out as one run per recipient (Router.extendRun);
+    // audiences overlap, so runs end on every change of channel, and the publisher is in z's audience.
+    const [x, y, z] = channelPerPartition('run:', Math.max(workers, 3));
+    const audiences: Record<string, string[]> = { [x]: ['A', 'B'], [y]: ['A', 'B', 'C'], [z]: ['B', 'C', 'P'] };
+    const seen: Record<string, string[]> = { A: [], B: [], C: [], P: [] };
+    const clients: Record<string, StreamClient> = {};
+    for (const name of ['A', 'B', 'C', 'P']) {
+      const c = await StreamClient.connect(broker.port);
+      c.onValue = (v) => {
+        const f = frame(v);
+        if (f?.[0] === 'message') seen[name].push(`${f[1]}:${f[2]}`);
+        else if (f?.[0] === 'pong' || text(v) === 'PONG') seen[name].push('ready');
+        else if (name === 'P' && f === null) seen[name].push(`reply:${text(v)}`);
+      };
+      // All RESP3, so each publish is one group (a run candidate) even with the publisher in it.
+      c.send('HELLO', '3');
+      const mine = Object.keys(audiences).filter((ch) => audiences[ch].includes(name));
+      c.send('SUBSCRIBE', ...mine);
+      c.send('PING');
+      clients[name] = c;
+    }
+    await waitFor(() => Object.values(seen).every((s) => s.includes('ready')), 5000, () => 'subscribers ready');
+    for (const s of Object.values(seen)) s.length = 0;
+
+    const expected: Record<string, string[]> = { A: [], B: [], C: [], P: [] };
+    const commands: string[][] = [];
+    let seed = 7;
+    for (let i = 0; i < 6000; ) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const ch = [x, y, z][seed % 3];
+      for (let burst = 1 + ((seed >>> 8) % 40); burst > 0; burst--, i++) {
+        commands.push(['PUBLISH', ch, String(i)]);
+        expected.P.push(`reply:${audiences[ch].length}`);
+        for (const name of audiences[ch]) expected[name].push(`${ch}:${i}`);
+      }
+    }
+    for (let i = 0; i < commands.length; i += 1000) clients.P.sendMany(commands.slice(i, i + 1000));
+    await waitFor(() => Object.keys(expected).every((n) => seen[n].length >= expected[n].length), 30000,
+      () => Object.keys(expected).map((n) => `${n} ${seen[n].length}/${expected[n].length}`).join(', '));
+    expect(seen).toEqual(expected);
+    for (const c of Object.values(clients)) c.close();
+  });
+
   it('many publishers and channels: nothing lost, duplicated or reordered, replies sum to deliveries', async () => {
     const channelCount = 40;
     const channels = Array.from({ length: channelCount }, (_, i) => `load:${i}`);
