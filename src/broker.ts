@@ -81,8 +81,7 @@ export class Broker implements BrokerServices {
   readonly tcpPort = (): number => this.port;
 
   /** What SHUTDOWN does; the command line replaces it with its own clean exit. */
-  onShutdown: () => void = () => void this.stop();
-  readonly requestShutdown = (): void => this.onShutdown();
+  requestShutdown: () => void = () => void this.stop();
 
   /**
    * Starts listening (RESP, then HTTP/WebSocket); resolves with the bound addresses. A listen error

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  broker.onShutdown = () => shutdown('SHUTDOWN');
+  broker.requestShutdown = () => shutdown('SHUTDOWN');
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

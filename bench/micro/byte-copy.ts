@@ -4,7 +4,7 @@
  * per iteration at spread-out offsets.
  *   baseline  - copyBytes (src/codec/copy-bytes.ts): a byte loop up to 64 bytes, set(subarray) above.
  *   baseline  - `dst.set(src.subarray(start, end), at)` at every size.
- *   candidate - copyView (src/shm/copy-view.ts): 4 bytes per DataView get/set up to 256 bytes, a
+ *   candidate - copyView (src/codec/copy-bytes.ts): 4 bytes per DataView get/set up to 256 bytes, a
  *               native set() above; the DataViews are made once, not per copy.
  * Measured on the 2-core VM (Node 20.20, medians, ns per copy as copyBytes / set(subarray) /
  * copyView; the destination lines are cold, as in a ring):
@@ -12,8 +12,7 @@
  * Run: npm run build && node dist/bench/micro/byte-copy.js
  */
 import { Bench } from 'tinybench';
-import { copyBytes } from '../../src/codec/copy-bytes.js';
-import { copyView } from '../../src/shm/copy-view.js';
+import { copyBytes, copyView } from '../../src/codec/copy-bytes.js';
 import { OutputBuffer } from '../../src/transport/output-buffer.js';
 
 const COPIES_PER_ITERATION = 1000;

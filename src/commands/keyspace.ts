@@ -1,5 +1,5 @@
 /**
- * Keyspace commands (main thread): strings (GET, SET, SETEX, PSETEX, INCR...), generic key
+ * Keyspace commands (main thread): strings (GET, SET, SETEX, PSETEX, MGET, MSET, INCR...), generic key
  * commands (DEL, EXISTS, TYPE, EXPIRE family, TTL family, PERSIST, KEYS, SCAN, DBSIZE, FLUSHDB,
  * FLUSHALL), lists and sorted sets. Thin handlers over src/store/keyspace.ts, after Redis's
  * t_string.c, db.c, expire.c, t_list.c and t_zset.c: each parses in Redis's order (so the same bad

@@ -17,8 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ENC_JSON, ENC_MSGPACK, ENC_RESP3 } from '../shm/records.js';
 import { jsonText } from '../codec/json-text.js';
-import { copyBytes } from '../codec/copy-bytes.js';
-import { copyView, ViewCache } from '../shm/copy-view.js';
+import { copyBytes, copyView, ViewCache } from '../codec/copy-bytes.js';
 
 export const KIND_MESSAGE = 0;
 export const KIND_PMESSAGE = 1;

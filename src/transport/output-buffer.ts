@@ -10,8 +10,7 @@
  * socket's queue empty; otherwise it is still owned by the socket and a fresh one is taken.
  */
 
-import { copyBytes } from '../codec/copy-bytes.js';
-import { copyView } from '../shm/copy-view.js';
+import { copyBytes, copyView } from '../codec/copy-bytes.js';
 
 /** Frames at least this big are referenced instead of copied into the staging buffer. */
 export const REFERENCE_THRESHOLD_BYTES = 4096;
@@ -23,7 +22,7 @@ export class OutputBuffer {
   /** Pieces sealed in order, waiting for the flush. */
   private pieces: Buffer[] = [];
   private staging: Buffer = Buffer.allocUnsafe(STAGING_BYTES);
-  /** A DataView of `staging`, made with it: frames are copied in through it (src/shm/copy-view.ts). */
+  /** A DataView of `staging`, made with it: frames are copied in through it (src/codec/copy-bytes.ts). */
   private stagingView = new DataView(this.staging.buffer, this.staging.byteOffset, STAGING_BYTES);
   private stagingUsed = 0;
   /** Start of the not-yet-sealed region of the staging buffer. */
@@ -68,8 +67,7 @@ export class OutputBuffer {
    */
   appendFromView(src: DataView, start: number, end: number): void {
     const len = end - start;
-    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
-    if (len > this.staging.length - this.stagingUsed) {
+    if (!this.makeRoomFor(len)) {
       this.appendBytes(new Uint8Array(src.buffer, src.byteOffset + start, len), 0, len);
       return;
     }
@@ -85,8 +83,7 @@ export class OutputBuffer {
    */
   appendWhole(view: Uint8Array): void {
     const len = view.length;
-    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
-    if (len > this.staging.length - this.stagingUsed) {
+    if (!this.makeRoomFor(len)) {
       this.appendBytes(view, 0, len);
       return;
     }
@@ -98,8 +95,7 @@ export class OutputBuffer {
   /** Copies src[start, end) (or references it when large and `src` is a stable Buffer). */
   appendBytes(src: Uint8Array, start: number, end: number): void {
     const len = end - start;
-    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
-    if (len > this.staging.length - this.stagingUsed) {
+    if (!this.makeRoomFor(len)) {
       // Larger than a staging buffer: copy once into its own piece.
       this.sealStaging();
       const piece = Buffer.allocUnsafe(len);
@@ -130,7 +126,7 @@ export class OutputBuffer {
    * (bench/micro/reply-encode.ts). n must be a safe integer.
    */
   appendDecimalLine(lead: number, n: number): void {
-    if (MAX_DECIMAL_LINE_BYTES > this.staging.length - this.stagingUsed) this.makeRoom();
+    this.makeRoomFor(MAX_DECIMAL_LINE_BYTES);
     const out = this.staging;
     let pos = this.stagingUsed;
     out[pos++] = lead;
@@ -153,7 +149,7 @@ export class OutputBuffer {
 
   /** Appends `\r\n` (the end of a bulk). */
   appendCrlf(): void {
-    if (2 > this.staging.length - this.stagingUsed) this.makeRoom();
+    this.makeRoomFor(2);
     this.staging[this.stagingUsed++] = 13;
     this.staging[this.stagingUsed++] = 10;
     this.queued += 2;
@@ -162,8 +158,7 @@ export class OutputBuffer {
   /** Appends ASCII text (protocol framing, numbers, simple strings). */
   appendAscii(text: string): void {
     const len = text.length;
-    if (len > this.staging.length - this.stagingUsed) this.makeRoom();
-    if (len > this.staging.length - this.stagingUsed) {
+    if (!this.makeRoomFor(len)) {
       this.appendBytes(Buffer.from(text, 'latin1'), 0, len);
       return;
     }
@@ -207,10 +202,16 @@ export class OutputBuffer {
     }
   }
 
-  /** The staging buffer is full: seal it and start a fresh one (the old one belongs to its pieces). */
-  private makeRoom(): void {
-    this.sealStaging();
-    this.newStaging();
+  /**
+   * If `len` bytes do not fit the staging buffer, seals it and starts a fresh one (the old one
+   * belongs to its pieces). False when they do not fit even a fresh one.
+   */
+  private makeRoomFor(len: number): boolean {
+    if (len > this.staging.length - this.stagingUsed) {
+      this.sealStaging();
+      this.newStaging();
+    }
+    return len <= this.staging.length - this.stagingUsed;
   }
 
   private newStaging(): void {

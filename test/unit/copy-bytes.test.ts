@@ -1,7 +1,7 @@
 // The DataView byte copy of the publish path: every length (the 4-byte loop, its tail, the native
 // path above 256 bytes) at every alignment lands exactly, and nothing around the target is touched.
 import { describe, expect, it } from 'vitest';
-import { copyView, ViewCache } from '../../src/shm/copy-view.js';
+import { copyView, ViewCache } from '../../src/codec/copy-bytes.js';
 
 describe('copyView', () => {
   it('copies every length 0..600 at offsets 0..5 on both sides, and writes nothing else', () => {
