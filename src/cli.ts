@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     await broker.stop();
     process.exit(1);
   }
-  console.log(`ringcast ${VERSION}: ${config.workers} partition worker${config.workers === 1 ? '' : 's'}`);
+  console.log(config.workers === 0
+    ? `ringcast ${VERSION}: partition on the main thread (--workers 0)`
+    : `ringcast ${VERSION}: ${config.workers} partition worker${config.workers === 1 ? '' : 's'}`);
   const log = broker.persistence.log;
   console.log(log === null
     ? 'ringcast: append-only log off (--appendonly no): the keyspace starts empty and is not kept'

@@ -171,12 +171,12 @@ export const SETTINGS: Setting[] = [
   { name: 'bind', flag: 'bind', help: 'address to listen on', mutable: false,
     get: (c) => c.bind,
     set: (c, v) => { if (!v) return 'argument must be an address'; c.bind = v; return null; } },
-  { name: 'workers', flag: 'workers', help: 'partition worker threads: auto or a number 1..64', mutable: false,
+  { name: 'workers', flag: 'workers', help: 'partition worker threads: auto, 1..64, or 0 (partition on the main thread)', mutable: false,
     get: (c) => String(c.workers),
     set: (c, v) => {
       if (v === 'auto') { c.workers = autoWorkerCount(); return null; }
-      const n = parseInteger(v, 1, 64);
-      if (Number.isNaN(n)) return 'argument must be auto or between 1 and 64 inclusive';
+      const n = parseInteger(v, 0, 64);
+      if (Number.isNaN(n)) return 'argument must be auto or between 0 and 64 inclusive';
       c.workers = n; return null;
     } },
   memorySetting('proto-max-bulk-len', 'maxBulkBytes', 1024 * 1024, 'largest bulk string a client may send'),

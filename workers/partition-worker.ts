@@ -17,4 +17,4 @@ const mainBell = new Doorbell(data.bells, data.mainBellIndex);
 results.consumerBell = mainBell;
 ops.producerBell = mainBell;
 
-new Partition(ops, results, ownBell).run();
+new Partition(ops, results, (ready) => ownBell.sleep(ready, 50)).run(ownBell);

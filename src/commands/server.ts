@@ -64,7 +64,7 @@ function infoText(broker: BrokerServices, sections: Set<string>, counts: PubSubC
     ['tcp_port', broker.tcpPort()], ['server_time_usec', now * 1000], ['uptime_in_seconds', uptime],
     ['uptime_in_days', Math.floor(uptime / 86400)], ['hz', 10], ['configured_hz', 10], ['lru_clock', Math.floor(now / 1000) & 0xffffff],
     ['executable', process.argv[1] ?? ''], ['config_file', ''], ['io_threads_active', 0],
-    ['ringcast_version', VERSION], ['ringcast_partition_workers', broker.router.partitionCount], ['ringcast_host', hostname()],
+    ['ringcast_version', VERSION], ['ringcast_partition_workers', broker.config.workers], ['ringcast_host', hostname()],
   ]);
   section('Clients', [
     ['connected_clients', clients.size], ['cluster_connections', 0], ['maxclients', config.maxClients],

@@ -1,5 +1,6 @@
 /**
- * One partition of the subscription space, run by a partition worker thread.
+ * One partition of the subscription space, run by a partition worker thread (or, with
+ * `--workers 0`, by the main thread itself: see drain() and docs/architecture.md §1).
  *
  * It owns the channels (and shard channels) that hash to it, and a full copy of the pattern
  * subscriptions (they are broadcast to every partition, so a publish is answered by the channel's
@@ -40,34 +41,54 @@ export class Partition {
   private recUsed = 0;
   private recGroups = 0;
 
+  /**
+   * `waitForRoom(ready)` returns once the results ring may have room (ready() is the test): a worker
+   * sleeps on its doorbell until the main thread frees space; the main thread running a partition
+   * in-thread applies answers itself. Either way a full results ring never drops a record.
+   */
   constructor(
     private readonly ops: RingConsumer,
     private readonly results: RingProducer,
-    private readonly bell: Doorbell,
+    private readonly waitForRoom: (ready: () => boolean) => void,
   ) {
     this.inBuf = Buffer.from(ops.bytes.buffer, ops.bytes.byteOffset, ops.bytes.byteLength);
     this.outBytes = results.bytes;
     this.outView = results.view;
   }
 
-  /** Runs until OP_STOP: drain ops, publish results, sleep on the doorbell when idle. */
-  run(): void {
+  /** A worker's loop until OP_STOP: drain ops, publish results, sleep on the doorbell when idle. */
+  run(bell: Doorbell): void {
     const hasOps = (): boolean => this.ops.hasData();
     while (!this.stopped) {
-      let handled = 0;
-      while (this.ops.next()) {
-        this.handle();
-        if (++handled === OPS_PER_BATCH) {
-          this.ops.release();
-          this.results.publish();
-          handled = 0;
-        }
-        if (this.stopped) break;
-      }
-      this.ops.release();
-      this.results.publish();
-      if (!this.stopped) this.bell.sleep(hasOps);
+      this.drain();
+      if (!this.stopped) bell.sleep(hasOps);
     }
+  }
+
+  /** Ops are waiting in the ops ring. */
+  hasOps(): boolean {
+    return this.ops.hasData();
+  }
+
+  /**
+   * Handles the ops in the ops ring, publishing results every OPS_PER_BATCH ops so the main thread
+   * can start applying them, and once at the end. With `keepRoom`, stops before an op while the
+   * results ring has less than that many bytes free (in-thread: the main thread applies the
+   * answers, then drains again, so a full ops ring does not pile up in memory at once).
+   */
+  drain(keepRoom = 0): void {
+    let handled = 0;
+    while ((keepRoom === 0 || this.results.canClaim(keepRoom)) && this.ops.next()) {
+      this.handle();
+      if (++handled === OPS_PER_BATCH) {
+        this.ops.release();
+        this.results.publish();
+        handled = 0;
+      }
+      if (this.stopped) break;
+    }
+    this.ops.release();
+    this.results.publish();
   }
 
   private handle(): void {
@@ -234,8 +255,8 @@ export class Partition {
 
   /**
    * Claims ring space for a record: the rest of the answer when it fits, else a full record, but at
-   * least `minBytes`. Waits (Atomics.wait on this worker's doorbell, rung by the main thread when it
-   * frees space) while the ring is full: a full results ring never drops a record.
+   * least `minBytes`. Waits for room (waitForRoom) while the ring is full: a full results ring never
+   * drops a record.
    */
   private openRecord(headerBytes: number, minBytes: number): void {
     const capacity = this.results.maxPayloadBytes;
@@ -250,7 +271,7 @@ export class Partition {
     while (off < 0) {
       this.results.publish();
       this.results.requestSpaceSignal();
-      this.bell.sleep(() => this.results.canClaim(size), 50);
+      this.waitForRoom(() => this.results.canClaim(size));
       off = this.results.tryClaim(this.answerType, size);
     }
     this.recOffset = off;

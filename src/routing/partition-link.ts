@@ -1,6 +1,9 @@
 /**
- * The main thread's end of one partition worker: its thread, its two rings, and the overflow
- * queue that keeps a full ops ring from ever dropping a record or blocking the event loop.
+ * The main thread's end of one partition: its two rings, the overflow queue that keeps a full ops
+ * ring from ever dropping a record or blocking the event loop, and what runs the partition: a
+ * worker thread, or (`--workers 0`, the in-thread baseline) the main thread itself, which drains
+ * the ops ring synchronously in the router's poll (runInThread). Both read and write the same
+ * records through the same rings, so the router cannot tell them apart except for when to run it.
  *
  *   main thread                                   partition worker i
  *   -----------                                   ------------------
@@ -22,6 +25,7 @@
 import { Worker } from 'node:worker_threads';
 import { createRingBuffer, RingConsumer, RingProducer } from '../shm/ring.js';
 import { Doorbell } from '../shm/doorbell.js';
+import { Partition } from '../partition/partition.js';
 
 /** workerData handed to workers/partition-worker.ts. */
 export interface PartitionWorkerData {
@@ -34,6 +38,12 @@ export interface PartitionWorkerData {
 }
 
 
+/**
+ * What runs a partition: a worker thread started from `workerUrl`, or the main thread, which calls
+ * `waitForRoom` when the results ring is full in the middle of an answer (it must apply answers).
+ */
+export type PartitionHost = { workerUrl: URL } | { waitForRoom: (ready: () => boolean) => void };
+
 interface OverflowRecord {
   type: number;
   bytes: Buffer;
@@ -42,7 +52,10 @@ interface OverflowRecord {
 export class PartitionLink {
   readonly ops: RingProducer;
   readonly results: RingConsumer;
-  readonly worker: Worker;
+  /** The worker thread running the partition, or null when the main thread runs it. */
+  readonly worker: Worker | null;
+  /** The partition, when the main thread runs it. */
+  private readonly local: Partition | null;
   /** Where the record being written lives: ring memory or an overflow copy. */
   targetBytes: Uint8Array;
   targetView: DataView;
@@ -59,7 +72,7 @@ export class PartitionLink {
     bells: SharedArrayBuffer,
     mainBellIndex: number,
     epoch: number,
-    workerUrl: URL,
+    host: PartitionHost,
     ringBytes: number,
   ) {
     this.epoch = epoch;
@@ -67,11 +80,18 @@ export class PartitionLink {
     const resultsRing = createRingBuffer(ringBytes);
     this.ops = new RingProducer(opsRing);
     this.results = new RingConsumer(resultsRing);
+    this.targetBytes = this.ops.bytes;
+    this.targetView = this.ops.view;
+    if ('waitForRoom' in host) {
+      // Same thread on both ends: no doorbells, nobody to wake.
+      this.worker = null;
+      this.local = new Partition(new RingConsumer(opsRing), new RingProducer(resultsRing), host.waitForRoom);
+      return;
+    }
+    this.local = null;
     const workerBell = new Doorbell(bells, index + 1);
     this.ops.consumerBell = workerBell;
     this.results.producerBell = workerBell;
-    this.targetBytes = this.ops.bytes;
-    this.targetView = this.ops.view;
     const data: PartitionWorkerData = {
       index,
       opsRing,
@@ -80,7 +100,22 @@ export class PartitionLink {
       workerBellIndex: index + 1,
       mainBellIndex,
     };
-    this.worker = new Worker(workerUrl, { workerData: data, name: `ringcast-partition-${index}` });
+    this.worker = new Worker(host.workerUrl, { workerData: data, name: `ringcast-partition-${index}` });
+  }
+
+  /** True when the main thread runs this partition (runInThread), not a worker. */
+  get inThread(): boolean {
+    return this.local !== null;
+  }
+
+  /** In-thread only: ops are waiting in the ops ring. */
+  hasOpsInThread(): boolean {
+    return this.local!.hasOps();
+  }
+
+  /** In-thread only: handles the published ops now, writing their answers to the results ring. */
+  runInThread(): void {
+    this.local!.drain(this.results.maxPayloadBytes);
   }
 
   get congested(): boolean {

@@ -120,15 +120,19 @@ export class Router {
   /** Set by the broker: a fatal condition (workers keep dying). */
   onFatal: (err: Error) => void = (err) => { throw err; };
 
+  /** The main thread runs the one partition itself (`--workers 0`, see runInThread). */
+  private readonly inThread: boolean;
+
   constructor(
     workerCount: number,
     private readonly ringBytes: number,
     private readonly clients: ClientRegistry,
     private readonly workerUrl: URL,
   ) {
+    this.inThread = workerCount === 0;
     this.bells = createDoorbellBuffer(workerCount + 1);
     this.mainBell = new Doorbell(this.bells, 0);
-    for (let i = 0; i < workerCount; i++) this.startLink(i, 1);
+    for (let i = 0; i < Math.max(1, workerCount); i++) this.startLink(i, 1);
     for (let i = 0; i < 64; i++) this.queue.push(new Pending());
     clients.beforeFlush = () => this.poll();
   }
@@ -450,9 +454,49 @@ export class Router {
     for (const link of this.links) link.publish();
     this.pumpOverflow();
     this.appliedBytes = 0;
+    if (this.inThread) {
+      this.runInThread(this.links[0]);
+      return;
+    }
     if ((this.applyReady() === 0 || committedEarly) && this.count > 0 && this.waitForAnswer()) this.applyReady();
     if (this.count > 0 || this.congested) this.arm();
   }
+
+  /**
+   * `--workers 0`: the main thread is the partition. Alternates handling the ops (the partition
+   * writes its answers to the results ring, stopping while that ring is half full) with applying
+   * the answers, until no op is left, or this poll's output reached APPLY_BYTES_PER_POLL (the next
+   * turn goes on after the flush has written it). Records, order queue and output are exactly the
+   * worker path's; only the hop is gone: no wake-ups, no waiting for an answer.
+   */
+  private runInThread(link: PartitionLink): void {
+    for (;;) {
+      this.pumpOverflow();
+      if (!link.hasOpsInThread()) return;
+      if (this.appliedBytes >= APPLY_BYTES_PER_POLL) {
+        this.clients.scheduleFlush();
+        return;
+      }
+      try {
+        link.runInThread();
+      } catch (err) {
+        this.onPartitionDied(link, err as Error);
+        return;
+      }
+      this.applyReady();
+    }
+  }
+
+  /**
+   * In-thread only: the partition found the results ring full in the middle of an answer larger
+   * than the room it keeps (a fan-out to hundreds of thousands); apply what is there, past the
+   * per-poll cap, so it can go on. Cannot fail to make room: every record in the ring is complete
+   * and belongs to the order queue's entries, which are applied in order.
+   */
+  private readonly applyForRoom = (ready: () => boolean): void => {
+    this.applyReady(false);
+    if (!ready()) throw new Error('partition: no room in the results ring after applying every answer');
+  };
 
   /**
    * Polls the rings for ANSWER_SPIN_MS, then blocks the main thread in Atomics.wait on its doorbell
@@ -492,10 +536,10 @@ export class Router {
   }
 
   /** Applies answers from the head of the order queue until one is not ready (or the byte cap); returns how many. */
-  private applyReady(): number {
+  private applyReady(capped = true): number {
     let applied = 0;
     while (this.count > 0) {
-      if (this.appliedBytes >= APPLY_BYTES_PER_POLL) {
+      if (capped && this.appliedBytes >= APPLY_BYTES_PER_POLL) {
         // Fairness: write what was applied, continue on the next turn.
         this.clients.scheduleFlush();
         break;
@@ -783,6 +827,11 @@ export class Router {
    * armed only when there is something to wait for, re-checked after arming by sleepAsync.
    */
   private arm(): void {
+    if (this.inThread) {
+      // Nobody rings: the next flush's poll runs the partition.
+      this.clients.scheduleFlush();
+      return;
+    }
     if (this.armed || this.stopping) return;
     this.armed = true;
     this.mainBell.sleepAsync(this.hasWork, this.onWake);
@@ -817,32 +866,37 @@ export class Router {
   // ---- partition workers ---------------------------------------------------------------------
 
   private startLink(index: number, epoch: number): void {
-    const link = new PartitionLink(index, this.bells, 0, epoch, this.workerUrl, this.ringBytes);
+    const host = this.inThread ? { waitForRoom: this.applyForRoom } : { workerUrl: this.workerUrl };
+    const link = new PartitionLink(index, this.bells, 0, epoch, host, this.ringBytes);
     this.links[index] = link;
-    link.worker.on('error', (err) => this.onWorkerDied(link, err));
-    link.worker.on('exit', (code) => {
-      if (!this.stopping) this.onWorkerDied(link, new Error(`exited with code ${code}`));
+    const worker = link.worker;
+    if (worker === null) return;
+    worker.on('error', (err) => this.onPartitionDied(link, err));
+    worker.on('exit', (code) => {
+      if (!this.stopping) this.onPartitionDied(link, new Error(`exited with code ${code}`));
     });
   }
 
   /**
-   * A partition worker died (a bug: workers only ever see well-formed records). Loudly: log it,
-   * start a replacement rebuilt from the clients' subscription sets (the main thread's copy), and
-   * fail the publishes that were in flight on it. Gives up after repeated deaths.
+   * A partition worker died, or an in-thread partition threw (a bug: partitions only ever see
+   * well-formed records). Loudly: log it, start a replacement rebuilt from the clients'
+   * subscription sets (the main thread's copy), and fail the publishes that were in flight on it.
+   * Gives up after repeated deaths.
    */
-  private onWorkerDied(link: PartitionLink, err: Error): void {
+  private onPartitionDied(link: PartitionLink, err: Error): void {
     if (this.links[link.index] !== link || this.stopping) return;
-    console.error(`ringcast: ERROR partition worker ${link.index} died: ${err.stack ?? err.message}`);
+    const what = link.worker === null ? 'in-thread partition' : 'partition worker';
+    console.error(`ringcast: ERROR ${what} ${link.index} died: ${err.stack ?? err.message}`);
     const now = Date.now();
     this.restarts = this.restarts.filter((t) => now - t < 60_000);
     this.restarts.push(now);
     if (this.restarts.length > MAX_RESTARTS_PER_MINUTE) {
-      this.onFatal(new Error(`partition workers died ${this.restarts.length} times in a minute; giving up`));
+      this.onFatal(new Error(`partitions died ${this.restarts.length} times in a minute; giving up`));
       return;
     }
     link.clearOverflow();
     this.retiredOverflowedOps += link.overflowedOps;
-    void link.worker.terminate();
+    void link.worker?.terminate();
     this.startLink(link.index, link.epoch + 1);
     const fresh = this.links[link.index];
     for (const c of this.clients.byId.values()) {
@@ -853,7 +907,7 @@ export class Router {
         this.writeSubscription(fresh, R.OP_PSUBSCRIBE, c.id, R.SPACE_GLOBAL, c.encoding, b, 0, b.length);
       }
     }
-    console.error(`ringcast: partition worker ${link.index} restarted and rebuilt from ${this.clients.size} clients' subscriptions`);
+    console.error(`ringcast: ${what} ${link.index} restarted and rebuilt from ${this.clients.size} clients' subscriptions`);
     this.commit();
     this.poll();
   }
@@ -868,11 +922,13 @@ export class Router {
     this.stopping = true;
     await Promise.all(
       this.links.map(async (link) => {
-        const exited = new Promise<void>((resolve) => link.worker.once('exit', () => resolve()));
+        if (link.worker === null) return;
+        const worker = link.worker;
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
         link.clearOverflow();
         const off = link.ops.tryClaim(R.OP_STOP, 0);
         if (off >= 0) link.ops.publish();
-        const timer = setTimeout(() => void link.worker.terminate(), off >= 0 ? 2000 : 0);
+        const timer = setTimeout(() => void worker.terminate(), off >= 0 ? 2000 : 0);
         await exited;
         clearTimeout(timer);
       }),

@@ -1,6 +1,7 @@
-// Ordering under load, with real partition worker threads behind a real listening broker: what any
-// one connection observes must be an order single-threaded Redis could produce for the same arrival
-// order (docs/architecture.md, "Ordering"). Sequence checkers, no timing assertions.
+// Ordering under load, with real partition worker threads behind a real listening broker (and the
+// in-thread partition, --workers 0): what any one connection observes must be an order
+// single-threaded Redis could produce for the same arrival order (docs/architecture.md,
+// "Ordering"). Sequence checkers, no timing assertions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerHandle } from '../helpers/broker.js';
 import { StreamClient, partitionOf, waitFor } from '../helpers/stream-client.js';
@@ -29,7 +30,7 @@ function channelPerPartition(prefix: string, partitions: number): string[] {
   return out;
 }
 
-describe.each([1, 3])('with %i partition worker(s)', (workers) => {
+describe.each([0, 1, 3])('with %i partition worker(s)', (workers) => {
   let broker: BrokerHandle;
   beforeAll(async () => {
     // A small ring keeps the rings full and the overflow/backpressure path busy under load.
@@ -139,6 +140,55 @@ describe.each([1, 3])('with %i partition worker(s)', (workers) => {
     // 3 channel subscribers + 1 pattern subscription per message.
     expect(receivers).toBe(total * 4);
     for (const c of subs) c.close();
+    pub.close();
+  });
+
+  it('answers bigger than a quarter of the results ring arrive whole and in publish order', async () => {
+    // 64 KiB rings: each publish below is answered with ten ~3.9 KiB frames (a channel and nine
+    // matching patterns), ~40 KiB, split over records; back to back, one answer fills the ring while
+    // the previous is unapplied (a worker waits for room, the in-thread partition applies it).
+    const [channel] = channelPerPartition('big:', 1);
+    const patterns = ['big:*', 'big:?', 'b*', '*', 'big*', '?ig:*', 'bi[g]:*', 'b?g:*', '*:0'];
+    const sub = await StreamClient.connect(broker.port);
+    const got: string[] = [];
+    sub.onValue = (v) => {
+      const f = frame(v);
+      if (f?.[0] === 'message') got.push(`m:${f[2].slice(0, 6)}:${f[2].length}`);
+      else if (f?.[0] === 'pmessage') got.push(`p:${f[1]}:${f[3].slice(0, 6)}:${f[3].length}`);
+      else got.push(text(Array.isArray(v) ? v[0] : v));
+    };
+    sub.send('SUBSCRIBE', channel);
+    sub.send('PSUBSCRIBE', ...patterns);
+    sub.send('PING');
+    await waitFor(() => got.includes('pong'), 5000, () => 'subscriptions');
+    got.length = 0;
+    const pub = await StreamClient.connect(broker.port);
+    const replies: string[] = [];
+    pub.onValue = (v) => replies.push(text(v));
+    const rounds = 60;
+    const batch: string[][] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const head = String(100000 + i);
+      batch.push(['PUBLISH', channel, head + 'x'.repeat(3900)]);
+      expected.push(`m:${head}:3906`, ...patterns.map((p) => `p:${p}:${head}:3906`).sort());
+    }
+    pub.sendMany(batch);
+    await waitFor(() => got.length >= expected.length && replies.length === rounds, 20000,
+      () => `deliveries ${got.length}/${expected.length}, replies ${replies.length}`);
+    // Each message's pmessages come in the pattern index's order (Redis: its dict's order), so they
+    // are compared sorted; the message before them, and publish order, exactly.
+    const perMessage = 1 + patterns.length;
+    const normalized: string[] = [];
+    for (let i = 0; i < got.length; i += perMessage) normalized.push(got[i], ...got.slice(i + 1, i + perMessage).sort());
+    expect(normalized.join('\n')).toBe(expected.join('\n'));
+    expect(replies).toEqual(new Array(rounds).fill(String(1 + patterns.length)));
+    // Patterns that match everything must be gone before the next test publishes.
+    got.length = 0;
+    sub.send('PUNSUBSCRIBE');
+    sub.send('PING');
+    await waitFor(() => got.includes('pong'), 5000, () => 'punsubscribe');
+    sub.close();
     pub.close();
   });
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startBroker } from '../helpers/broker.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli.js');
@@ -19,6 +19,27 @@ describe('the ringcast process', () => {
     expect(b.output()).toMatch(/HTTP\/WebSocket listening on 127\.0\.0\.1:\d+/);
     expect(await b.stop('SIGTERM')).toBe(0);
     expect(b.output()).toContain('ringcast: stopped');
+  });
+
+  it('runs the partition on the main thread with --workers 0, says so, and exits 0 on SIGTERM', async () => {
+    const b = await startBroker({ workers: 0 });
+    expect(b.output()).toMatch(/ringcast \S+: partition on the main thread \(--workers 0\)/);
+    const sub = net.connect(b.port, '127.0.0.1');
+    await new Promise((r) => sub.once('connect', r));
+    let got = '';
+    sub.on('data', (d) => (got += d.toString('latin1')));
+    sub.write('SUBSCRIBE news\r\n');
+    await vi.waitFor(() => expect(got).toContain(':1\r\n'));
+    const pub = net.connect(b.port, '127.0.0.1');
+    let reply = '';
+    pub.on('data', (d) => (reply += d.toString('latin1')));
+    pub.write('PUBLISH news hello\r\nINFO server\r\n');
+    await vi.waitFor(() => expect(got).toContain('$5\r\nhello\r\n'));
+    await vi.waitFor(() => expect(reply).toContain('ringcast_partition_workers:0'));
+    expect(reply.startsWith(':1\r\n')).toBe(true);
+    sub.destroy();
+    pub.destroy();
+    expect(await b.stop('SIGTERM')).toBe(0);
   });
 
   it('exits 0 on SIGINT with clients and subscriptions open', async () => {

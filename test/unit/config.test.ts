@@ -28,6 +28,9 @@ describe('config', () => {
     expect(() => parseArgs(['--ring-size', '100kb'])).toThrow('power of two');
     expect(() => parseArgs(['--nope'])).toThrow('unknown option --nope');
     expect(() => parseArgs(['--port'])).toThrow('option --port needs a value');
+    expect(() => parseArgs(['--workers', '65'])).toThrow('between 0 and 64');
+    expect(() => parseArgs(['--workers', '-1'])).toThrow("invalid value '-1' for --workers");
+    expect((parseArgs(['--workers', '0']) as Config).workers).toBe(0);
   });
 
   it('client-output-buffer-limit keeps Redis\'s format and rejects bad classes', () => {
