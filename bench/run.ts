@@ -16,13 +16,14 @@
  * off on both sides (`--appendonly no` for ringcast, whose default is yes; `--save '' --appendonly
  * no` for redis) except in the recipe case, where both log every write with `--appendonly yes
  * --appendfsync everysec` into a fresh temporary --dir, deleted after the run (the detail table
- * notes how many bytes each wrote). Worker scaling (fanout and rooms at --workers 1,2,4) compares
- * each ringcast count with the same baseline figure. Each case runs twice by default, interleaved (redis, ringcast, redis, ringcast) so drift
+ * notes how many bytes each wrote). ringcast runs as `npm start` would (`--workers auto`: the
+ * partition on the main thread on 2 cores); worker scaling (fanout and rooms at --workers 0,1,2,4,
+ * 0 being the in-thread partition) compares each ringcast count with the same baseline figure. Each case runs twice by default, interleaved (redis, ringcast, redis, ringcast) so drift
  * on a shared machine hits both sides; the ratio table uses the medians, the detail table lists
  * every run. Absolute numbers on a small shared machine are noise; the ratios are the figures to read.
  *
  * Flags: --quick (short windows, one repeat, ~2 minutes), --repeat n, --scenario a,b (scenario or
- * case names), --workers 1,2,4 (ringcast worker counts for the scaling cases).
+ * case names), --workers 0,1,2,4 (ringcast worker counts for the scaling cases; 0 = in-thread).
  * Run: npm run bench [-- --quick]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +38,7 @@ import { coreCount, cpuModel } from '../src/loadgen/proc-stats.js';
 import type { BenchResult } from '../src/loadgen/result.js';
 import { findScenario, type ScenarioParams } from '../src/loadgen/scenarios.js';
 import { identifyServer, serverCommand } from '../src/loadgen/server-query.js';
+import { autoWorkerCount } from '../src/config.js';
 
 const HOST = '127.0.0.1';
 const SERVER_READY_TIMEOUT_MS = 15_000;
@@ -44,7 +46,7 @@ const SERVER_STOP_GRACE_MS = 5_000;
 const MAX_CLIENTS = '11000';
 const LISTENING_LINE = /RESP listening on [\d.]+:(\d+)/;
 const WS_LISTENING_LINE = /WebSocket listening on [\d.]+:(\d+)/;
-const DEFAULT_SCALING_WORKERS = [1, 2, 4];
+const DEFAULT_SCALING_WORKERS = [0, 1, 2, 4];
 const LOG_PROGRESS_EVERY_MS = 5_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +72,7 @@ interface BenchCase {
   scenario: string;
   label: string;
   overrides: Partial<ScenarioParams>;
-  /** Runs ringcast at every --workers count (worker scaling); otherwise at 1 worker. */
+  /** Runs ringcast at every --workers count (worker scaling); otherwise at `--workers auto`'s. */
   scaling: boolean;
   metrics: Metric[];
   /** Default redis. */
@@ -144,9 +146,9 @@ function parseFlags(argv: string[]): RunFlags {
     } else if (name === '--scenario') flags.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (name === '--workers') {
       flags.workers = value().split(',').map((s) => Number(s.trim()));
-      if (flags.workers.some((w) => !Number.isInteger(w) || w < 1 || w > 64)) throw new Error('--workers takes a list like 1,2,4');
+      if (flags.workers.some((w) => !Number.isInteger(w) || w < 0 || w > 64)) throw new Error('--workers takes a list like 0,1,2,4');
     } else if (name === '--help') {
-      console.log('npm run bench -- [--quick] [--repeat n] [--scenario name[,name...]] [--workers 1,2,4]\n' +
+      console.log('npm run bench -- [--quick] [--repeat n] [--scenario name[,name...]] [--workers 0,1,2,4]\n' +
         `cases: ${CASES.map((c) => c.id).join(', ')} (a scenario name selects all its cases)`);
       process.exit(0);
     } else throw new Error(`unknown flag ${argv[i]} (try --help)`);
@@ -383,6 +385,11 @@ function median(runs: RunRecord[], metric: Metric): number | null {
   return values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
+/** How a scaling row names its ringcast: the in-thread partition, or its worker threads. */
+function workersLabel(workers: number): string {
+  return workers === 0 ? 'in-thread' : `${workers} worker${workers === 1 ? '' : 's'}`;
+}
+
 function ratioRows(records: RunRecord[], workersList: number[]): RatioRow[] {
   const rows: RatioRow[] = [];
   const byCase = new Map<string, RunRecord[]>();
@@ -395,7 +402,7 @@ function ratioRows(records: RunRecord[], workersList: number[]): RatioRow[] {
     const workerCounts = [...new Set(recs.filter((r) => r.server === 'ringcast').map((r) => r.workers!))];
     for (const metric of benchCase.metrics) {
       for (const workers of workerCounts) {
-        const label = benchCase.scaling && workersList.length > 1 ? `${benchCase.label}, ${workers} worker${workers === 1 ? '' : 's'}` : benchCase.label;
+        const label = benchCase.scaling && workersList.length > 1 ? `${benchCase.label}, ${workersLabel(workers)}` : benchCase.label;
         const ringcastRuns = recs.filter((r) => r.server === 'ringcast' && r.workers === workers);
         const ringcastValue = median(ringcastRuns, metric);
         const baselineValue = median(baselineRuns, metric);
@@ -563,7 +570,7 @@ async function main(): Promise<void> {
   for (const benchCase of cases) {
     for (let rep = 1; rep <= repeat; rep++) {
       plan.push({ benchCase, server: benchCase.baseline ?? 'redis', workers: null, rep });
-      for (const workers of benchCase.scaling ? flags.workers : [1]) plan.push({ benchCase, server: 'ringcast', workers, rep });
+      for (const workers of benchCase.scaling ? flags.workers : [autoWorkerCount()]) plan.push({ benchCase, server: 'ringcast', workers, rep });
     }
   }
   const redisVersion = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';

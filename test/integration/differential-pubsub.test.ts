@@ -157,9 +157,11 @@ function digestLongLines(lines: string[]): string[] {
   );
 }
 
-describe.skipIf(!hasRedis)('ringcast against redis-server, byte for byte', () => {
+// Both ways of running the partitions: 2 workers (cross-partition ordering) and the partition on
+// the main thread (--workers 0, what `--workers auto` picks on 2 cores).
+describe.skipIf(!hasRedis).each([2, 0])('ringcast (--workers %i) against redis-server, byte for byte', (workers) => {
   beforeAll(async () => {
-    [redis, broker] = await Promise.all([startRedis().then((handle) => handle!), startBroker()]);
+    [redis, broker] = await Promise.all([startRedis().then((handle) => handle!), startBroker({ workers })]);
   });
 
   afterAll(async () => {
