@@ -463,14 +463,16 @@ export class Router {
   }
 
   /**
-   * `--workers 0`: the main thread is the partition. Alternates handling the ops (the partition
-   * writes its answers to the results ring, stopping while that ring is half full) with applying
-   * the answers, until no op is left, or this poll's output reached APPLY_BYTES_PER_POLL (the next
-   * turn goes on after the flush has written it). Records, order queue and output are exactly the
+   * `--workers 0`: the main thread is the partition. Alternates applying the answers ready (those
+   * a previous poll left at APPLY_BYTES_PER_POLL first) with handling the ops (the partition writes
+   * its answers to the results ring, stopping while that ring is less than a quarter free), until no
+   * op is left, or this poll's output reached the cap (applyReady then scheduled the next flush,
+   * which goes on after this one has written). Records, order queue and output are exactly the
    * worker path's; only the hop is gone: no wake-ups, no waiting for an answer.
    */
   private runInThread(link: PartitionLink): void {
     for (;;) {
+      this.applyReady();
       this.pumpOverflow();
       if (!link.hasOpsInThread()) return;
       if (this.appliedBytes >= APPLY_BYTES_PER_POLL) {
@@ -483,7 +485,6 @@ export class Router {
         this.onPartitionDied(link, err as Error);
         return;
       }
-      this.applyReady();
     }
   }
 

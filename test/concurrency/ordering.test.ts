@@ -192,6 +192,42 @@ describe.each([0, 1, 3])('with %i partition worker(s)', (workers) => {
     pub.close();
   });
 
+  it('a burst bigger than one poll\'s output cap (4 MiB) is delivered whole, the rest on the next turns', async () => {
+    // 24 held 64 KiB payloads to 4 subscribers: ~6 MiB of output from one read of the publisher.
+    const [channel] = channelPerPartition('cap:', 1);
+    const subs: StreamClient[] = [];
+    const heads: string[][] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await StreamClient.connect(broker.port);
+      const mine: string[] = [];
+      heads.push(mine);
+      c.onValue = (v) => {
+        const f = frame(v);
+        if (f?.[0] === 'message') mine.push(`${f[2].slice(0, 6)}:${f[2].length}`);
+        else if (f?.[0] === 'pong') mine.push('pong');
+      };
+      c.send('SUBSCRIBE', channel);
+      c.send('PING');
+      subs.push(c);
+    }
+    await waitFor(() => heads.every((h) => h.includes('pong')), 5000, () => 'subscribers ready');
+    for (const h of heads) h.length = 0;
+    const pub = await StreamClient.connect(broker.port);
+    const replies: string[] = [];
+    pub.onValue = (v) => replies.push(text(v));
+    const rounds = 24;
+    const batch: string[][] = [];
+    for (let i = 0; i < rounds; i++) batch.push(['PUBLISH', channel, String(100000 + i) + 'y'.repeat(64 * 1024 - 6)]);
+    pub.sendMany(batch);
+    await waitFor(() => replies.length === rounds && heads.every((h) => h.length === rounds), 20000,
+      () => `replies ${replies.length}/${rounds}, deliveries ${heads.map((h) => h.length).join('/')}`);
+    const expected = Array.from({ length: rounds }, (_, i) => `${100000 + i}:${64 * 1024}`);
+    for (const h of heads) expect(h).toEqual(expected);
+    expect(replies).toEqual(new Array(rounds).fill('4'));
+    for (const c of subs) c.close();
+    pub.close();
+  });
+
   it('bursts to shared audiences keep publish order at every subscriber, and a subscribed publisher gets each reply before its own push', async () => {
     // Consecutive publishes to one channel go out as one run per recipient (Router.extendRun);
     // audiences overlap, so runs end on every change of channel, and the publisher is in z's audience.

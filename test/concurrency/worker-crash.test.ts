@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker } from '../../src/broker.js';
+import { Partition } from '../../src/partition/partition.js';
 import { defaultConfig } from '../../src/config.js';
 import { StreamClient, waitFor } from '../helpers/stream-client.js';
 import type { RespValue } from '../helpers/resp-reply.js';
@@ -54,6 +55,63 @@ describe('a partition worker that dies', () => {
     expect(replies.slice(1)).toEqual(['2', '2', 'room:a 1 room:b 1 crash:now 1', '1']);
     await waitFor(() => seen.length === 4, 5000, () => `deliveries ${seen.join('|')}`);
     expect(seen).toEqual(['message room:a after', 'pmessage room:* room:a after', 'message room:b after', 'pmessage room:* room:b after']);
+    sub.close();
+    pub.close();
+  });
+});
+
+describe('an in-thread partition that throws (--workers 0)', () => {
+  let broker: Broker;
+  let port: number;
+  const errors: string[] = [];
+  // The same deliberate bug as the crashing worker fixture, patched into this thread's Partition.
+  const proto = Partition.prototype as unknown as { publish(off: number, v: DataView): void; ops: { bytes: Uint8Array } };
+  const realPublish = proto.publish;
+  beforeAll(async () => {
+    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+    proto.publish = function (this: typeof proto, off: number, v: DataView): void {
+      const len = v.getUint32(off + 8, true);
+      if (Buffer.from(this.ops.bytes.subarray(off + 16, off + 16 + len)).toString('latin1') === 'crash:now') {
+        throw new Error('deliberate crash for the supervision test');
+      }
+      realPublish.call(this, off, v);
+    };
+    broker = new Broker({ ...defaultConfig(), port: 0, workers: 0, appendOnly: false });
+    port = (await broker.start()).port;
+  });
+  afterAll(async () => {
+    proto.publish = realPublish;
+    await broker.stop();
+    vi.restoreAllMocks();
+  });
+
+  it('fails the publish loudly, rebuilds the partition, and keeps every subscription', async () => {
+    const sub = await StreamClient.connect(port);
+    const seen: string[] = [];
+    sub.onValue = (v) => seen.push(text(v));
+    sub.send('SUBSCRIBE', 'room:a', 'crash:now');
+    sub.send('PSUBSCRIBE', 'room:*');
+    await waitFor(() => seen.length === 3, 5000, () => 'subscriptions');
+    const pub = await StreamClient.connect(port);
+    const replies: string[] = [];
+    pub.onValue = (v) => replies.push(text(v));
+
+    pub.send('PUBLISH', 'room:a', 'before');
+    await waitFor(() => replies.length === 1, 10000, () => 'reply before the crash');
+    expect(replies[0]).toBe('2');
+    pub.send('PUBLISH', 'crash:now', 'boom');
+    await waitFor(() => replies.length === 2, 10000, () => 'reply to the crashing publish');
+    expect(replies[1]).toMatch(/^ERR:ERR ringcast: the partition worker for this channel crashed/);
+    expect(errors.some((e) => /in-thread partition 0 died: .*deliberate crash/s.test(e))).toBe(true);
+    expect(errors.some((e) => /in-thread partition 0 restarted and rebuilt/.test(e))).toBe(true);
+
+    pub.send('PUBLISH', 'room:a', 'after');
+    pub.send('PUBSUB', 'NUMSUB', 'room:a', 'crash:now');
+    pub.send('PUBSUB', 'NUMPAT');
+    await waitFor(() => replies.length === 5, 10000, () => `replies ${replies.join('|')}`);
+    expect(replies.slice(2)).toEqual(['2', 'room:a 1 crash:now 1', '1']);
+    await waitFor(() => seen.includes('pmessage room:* room:a after'), 5000, () => `deliveries ${seen.join('|')}`);
+    expect(seen.filter((f) => f.endsWith(' after'))).toEqual(['message room:a after', 'pmessage room:* room:a after']);
     sub.close();
     pub.close();
   });
