@@ -639,7 +639,7 @@ async function main(): Promise<void> {
     '',
     `Warm-up ${timing.warmupSec} s and window ${timing.durationSec} s per run (round trip: tinybench for ${timing.roundtripSec} s); ` +
       `each case run ${repeat}x, interleaved, and the ratio table shows medians; ` +
-      `ringcast at 1 worker except the scaling rows; connections scenario at ${timing.connections.toLocaleString('en-US')} connections; ` +
+      `ringcast at --workers auto (${workersLabel(autoWorkerCount())} here) except the scaling rows; connections scenario at ${timing.connections.toLocaleString('en-US')} connections; ` +
       `took ${minutes} min. Ratio = ringcast / redis (WebSocket fan-out: ringcast / bare uWS). Persistence off on both sides except ` +
       'the recipe (appendonly everysec on both). CPU in % of one core; "held %" = share of the window the publishers were paused ' +
       'because deliveries lagged the PUBLISH replies by more than 4 MiB per subscriber.',
