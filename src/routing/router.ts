@@ -773,7 +773,7 @@ export class Router {
   private failPublish(e: Pending): void {
     const c = e.client;
     if (c === null || c.closed || e.muted) return;
-    addError(c, 'ERR ringcast: the partition worker for this channel crashed; the message was not delivered');
+    addError(c, 'ERR ringcast: the partition for this channel crashed; the message was not delivered');
     this.clients.markDirty(c);
   }
 

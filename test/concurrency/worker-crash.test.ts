@@ -42,7 +42,7 @@ describe('a partition worker that dies', () => {
 
     pub.send('PUBLISH', 'crash:now', 'boom');
     await waitFor(() => replies.length === 1, 10000, () => 'reply to the crashing publish');
-    expect(replies[0]).toMatch(/^ERR:ERR ringcast: the partition worker for this channel crashed/);
+    expect(replies[0]).toMatch(/^ERR:ERR ringcast: the partition for this channel crashed/);
     expect(errors.some((e) => /partition worker \d died: .*deliberate crash/s.test(e))).toBe(true);
     expect(errors.some((e) => /partition worker \d restarted and rebuilt/.test(e))).toBe(true);
 
@@ -101,7 +101,7 @@ describe('an in-thread partition that throws (--workers 0)', () => {
     expect(replies[0]).toBe('2');
     pub.send('PUBLISH', 'crash:now', 'boom');
     await waitFor(() => replies.length === 2, 10000, () => 'reply to the crashing publish');
-    expect(replies[1]).toMatch(/^ERR:ERR ringcast: the partition worker for this channel crashed/);
+    expect(replies[1]).toMatch(/^ERR:ERR ringcast: the partition for this channel crashed/);
     expect(errors.some((e) => /in-thread partition 0 died: .*deliberate crash/s.test(e))).toBe(true);
     expect(errors.some((e) => /in-thread partition 0 restarted and rebuilt/.test(e))).toBe(true);
 
