@@ -50,6 +50,12 @@ export class WatchRegistry {
   }
 
   unwatchAll(c: Client): void {
+    // Every EXEC and DISCARD lands here; most transactions watch nothing (3.5% of the main thread
+    // in the recipe load was this loop's iterator over an empty set).
+    if (c.watchedKeys.size === 0) {
+      c.watchDirty = false;
+      return;
+    }
     for (const id of c.watchedKeys) {
       const clients = this.watchers.get(id);
       if (clients === undefined) continue;
