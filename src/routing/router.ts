@@ -489,9 +489,9 @@ export class Router {
   }
 
   /**
-   * In-thread only: the partition found the results ring full in the middle of an answer larger
-   * than the room it keeps (a fan-out to hundreds of thousands); apply what is there, past the
-   * per-poll cap, so it can go on. Cannot fail to make room: every record in the ring is complete
+   * In-thread only: the partition found the results ring full in the middle of an answer (one
+   * larger than the room it keeps, a fan-out to hundreds of thousands, or answers written between
+   * two of its room checks); apply what is there, past the per-poll cap, so it can go on. Cannot fail to make room: every record in the ring is complete
    * and belongs to the order queue's entries, which are applied in order.
    */
   private readonly applyForRoom = (ready: () => boolean): void => {
