@@ -168,13 +168,13 @@ export class Partition {
     // Size the answer first so the common case is claimed exactly (JSON frames are encoded twice
     // for that; only connections on the WebSocket json subprotocol pay it).
     let body = 0;
+    // With a single group (the common answer: one channel, one encoding), the encoder still holds
+    // its frame prepared below and the writing pass reuses it.
     let groups = 0;
     let lastSize = 0;
-    let lastEncoding = 0;
     for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
       if (subs !== undefined && subs.countByEncoding[enc] > 0) {
         lastSize = frames.prepare(kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held);
-        lastEncoding = enc;
         body += groupBytes(lastSize, subs.countByEncoding[enc]);
         groups++;
       }
@@ -188,20 +188,12 @@ export class Partition {
     }
 
     this.beginAnswer(R.R_DELIVERY, receivers, body);
-    if (groups === 1 && matches === 0) {
-      // The common answer: one channel, one encoding. The encoder still holds that frame prepared.
-      const frameOff = this.beginGroup(lastEncoding, lastSize);
-      frames.write(this.outBytes, frameOff);
-      this.addRecipients(subs!, lastEncoding, lastSize, frameOff);
-      this.endAnswer();
-      return;
-    }
     // Channel subscribers first, then patterns: a client subscribed both ways gets `message`
     // before its `pmessage`s, as in Redis.
     if (subs !== undefined) {
       for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
         if (subs.countByEncoding[enc] === 0) continue;
-        const size = frames.prepare(kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held);
+        const size = groups === 1 ? lastSize : frames.prepare(kind, enc, src, 0, 0, src, channelOff, channelLen, payloadOff, payloadLen, held);
         const frameOff = this.beginGroup(enc, size);
         frames.write(this.outBytes, frameOff);
         this.addRecipients(subs, enc, size, frameOff);
@@ -211,7 +203,7 @@ export class Partition {
       const pat = this.matched[i];
       for (let enc = 0; enc < R.ENCODING_COUNT; enc++) {
         if (pat.countByEncoding[enc] === 0) continue;
-        const size = frames.prepare(KIND_PMESSAGE, enc, pat.bytes, 0, pat.bytes.length, src, channelOff, channelLen, payloadOff, payloadLen, held);
+        const size = groups === 1 ? lastSize : frames.prepare(KIND_PMESSAGE, enc, pat.bytes, 0, pat.bytes.length, src, channelOff, channelLen, payloadOff, payloadLen, held);
         const frameOff = this.beginGroup(enc, size);
         frames.write(this.outBytes, frameOff);
         this.addRecipients(pat, enc, size, frameOff);

@@ -103,11 +103,6 @@ export class PartitionLink {
     this.worker = new Worker(host.workerUrl, { workerData: data, name: `ringcast-partition-${index}` });
   }
 
-  /** True when the main thread runs this partition (runInThread), not a worker. */
-  get inThread(): boolean {
-    return this.local !== null;
-  }
-
   /** In-thread only: ops are waiting in the ops ring. */
   hasOpsInThread(): boolean {
     return this.local!.hasOps();

@@ -1,18 +1,27 @@
-// A partition worker that dies is a loud error, not a silently wedged broker: the in-flight publish
-// gets an error reply, a replacement worker is rebuilt from the clients' subscriptions, and
-// traffic continues. Real threads: the broker runs in this process with a worker entry that
-// crashes on demand (test/concurrency/fixtures/crashing-partition-worker.ts, compiled to dist/).
+// A partition that dies is a loud error, not a silently wedged broker: the in-flight publish gets an
+// error reply, a replacement is rebuilt from the clients' subscriptions, and traffic continues.
+// Real threads: the broker runs in this process with a worker entry that crashes on demand
+// (test/concurrency/fixtures/crashing-partition-worker.ts, compiled to dist/); the in-thread
+// partition gets the same bug patched into this thread (fixtures/crash-on-demand.ts).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker } from '../../src/broker.js';
-import { Partition } from '../../src/partition/partition.js';
+import { crashOnDemand } from './fixtures/crash-on-demand.js';
 import { defaultConfig } from '../../src/config.js';
 import { StreamClient, waitFor } from '../helpers/stream-client.js';
 import type { RespValue } from '../helpers/resp-reply.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CRASHING_WORKER = pathToFileURL(path.resolve(here, '../../dist/test/concurrency/fixtures/crashing-partition-worker.js'));
+
+/** A broker in this process whose partitions crash on demand, with console.error collected. */
+async function startCrashingBroker(workers: number, errors: string[]): Promise<{ broker: Broker; port: number }> {
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
+  const broker = new Broker({ ...defaultConfig(), port: 0, workers, appendOnly: false }, CRASHING_WORKER);
+  return { broker, port: (await broker.start()).port };
+}
+
 const text = (v: RespValue): string => (Array.isArray(v) ? v.map(text).join(' ') : Buffer.isBuffer(v) ? v.toString() : typeof v === 'object' && v !== null && 'error' in v ? `ERR:${v.error}` : String(v));
 
 describe('a partition worker that dies', () => {
@@ -20,9 +29,7 @@ describe('a partition worker that dies', () => {
   let port: number;
   const errors: string[] = [];
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
-    broker = new Broker({ ...defaultConfig(), port: 0, workers: 2, appendOnly: false }, CRASHING_WORKER);
-    port = (await broker.start()).port;
+    ({ broker, port } = await startCrashingBroker(2, errors));
   });
   afterAll(async () => {
     await broker.stop();
@@ -64,23 +71,13 @@ describe('an in-thread partition that throws (--workers 0)', () => {
   let broker: Broker;
   let port: number;
   const errors: string[] = [];
-  // The same deliberate bug as the crashing worker fixture, patched into this thread's Partition.
-  const proto = Partition.prototype as unknown as { publish(off: number, v: DataView): void; ops: { bytes: Uint8Array } };
-  const realPublish = proto.publish;
+  let restore: () => void;
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args.join(' ')));
-    proto.publish = function (this: typeof proto, off: number, v: DataView): void {
-      const len = v.getUint32(off + 8, true);
-      if (Buffer.from(this.ops.bytes.subarray(off + 16, off + 16 + len)).toString('latin1') === 'crash:now') {
-        throw new Error('deliberate crash for the supervision test');
-      }
-      realPublish.call(this, off, v);
-    };
-    broker = new Broker({ ...defaultConfig(), port: 0, workers: 0, appendOnly: false });
-    port = (await broker.start()).port;
+    restore = crashOnDemand();
+    ({ broker, port } = await startCrashingBroker(0, errors));
   });
   afterAll(async () => {
-    proto.publish = realPublish;
+    restore();
     await broker.stop();
     vi.restoreAllMocks();
   });
